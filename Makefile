@@ -1,0 +1,42 @@
+# jobd's build entry points. `make setup` and `make test` are the README's two set-up commands' engines.
+SHELL := /bin/bash
+TFM ?= net9.0
+RID ?= linux-x64
+BIN := artifacts/jobd/jobd
+
+.PHONY: all setup publish build test run stop-local clean reference
+
+all: publish
+
+## Install what building, running and testing need on Debian/Ubuntu (idempotent).
+setup:
+	./packaging/dev/deps.sh
+
+## The Native-AOT binary; any AOT or trim warning fails the build (TreatWarningsAsErrors).
+publish:
+	dotnet publish src/Jobd.Host -c Release -r $(RID) -p:JobdTargetFramework=$(TFM) -o artifacts/jobd
+	@rm -f artifacts/jobd/*.dbg
+	@ls -l $(BIN) | awk '{print "jobd binary: " $$5 " bytes"}'
+
+build:
+	dotnet build Daemon.sln -c Release
+
+## Unit, integration and black-box tests against real redis-server and Postgres started by the test run.
+test: setup publish
+	JOBD_BIN=$(CURDIR)/$(BIN) dotnet test Daemon.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee artifacts/test.log | grep -E '^(Passed!|Failed!|  Failed |Total tests|\s+Passed:|\s+Failed:|\s+Skipped:)|error' ; exit $${PIPESTATUS[0]}
+
+## jobd end to end on this machine: local redis-server (and Postgres) when REDIS_URL/DATABASE_URL are unset.
+run: setup publish
+	./packaging/dev/run-local.sh
+
+stop-local:
+	./packaging/dev/stop-local.sh
+
+## Regenerates the README's configuration table from the code.
+reference: publish
+	$(BIN) config --reference > artifacts/reference.md
+	awk '/config-reference:begin/ { print; while ((getline l < "artifacts/reference.md") > 0) print l; skip = 1; next } \
+	     /config-reference:end/ { skip = 0 } !skip { print }' README.md > artifacts/README.md && mv artifacts/README.md README.md
+
+clean:
+	rm -rf artifacts src/*/bin src/*/obj tests/*/bin tests/*/obj

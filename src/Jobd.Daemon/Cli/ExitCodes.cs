@@ -1,0 +1,22 @@
+namespace Jobd.Cli;
+
+/// <summary>
+/// Process exit codes, from sysexits.h so that supervisors can tell a bad configuration (never worth a restart:
+/// the unit sets RestartPreventExitStatus=78) from a temporary failure.
+/// </summary>
+public static class ExitCodes
+{
+    public const int Ok = 0;
+
+    /// <summary>EX_USAGE: unknown verb or flag, missing argument.</summary>
+    public const int Usage = 64;
+
+    /// <summary>EX_UNAVAILABLE: a dependency (Redis) is not available to a one-shot command.</summary>
+    public const int Unavailable = 69;
+
+    /// <summary>EX_SOFTWARE: a bug in jobd; the message says where.</summary>
+    public const int Software = 70;
+
+    /// <summary>EX_CONFIG: a configuration variable is unknown or malformed.</summary>
+    public const int Config = 78;
+}

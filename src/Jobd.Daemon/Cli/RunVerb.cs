@@ -1,0 +1,19 @@
+using System.Threading.Tasks;
+using Jobd.Config;
+using Jobd.Ops;
+using Jobd.Runtime;
+
+namespace Jobd.Cli;
+
+/// <summary>`jobd run`: wires the configuration, log, systemd notifier and signals to the <see cref="Daemon"/>.</summary>
+public static class RunVerb
+{
+    public static async Task<int> RunAsync(JobdConfig config)
+    {
+        var log = Log.Stderr(config.LogFormat, config.LogLevel);
+        using var notifier = SystemdNotifier.FromEnvironment();
+        using var signals = new ShutdownSignals();
+        var daemon = new Daemon(config, log, notifier, WorkerIdentity.ForThisProcess());
+        return await daemon.RunAsync(signals).ConfigureAwait(false);
+    }
+}

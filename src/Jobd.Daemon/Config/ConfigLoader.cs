@@ -1,0 +1,95 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using Jobd.Ops;
+using Jobd.Resp;
+
+namespace Jobd.Config;
+
+/// <summary>
+/// Builds <see cref="JobdConfig"/> from environment variables, and nothing else. Refuses, with a
+/// <see cref="ConfigException"/> naming the variable, any unknown JOBD_* name and any malformed or out-of-range
+/// value. An empty value counts as unset, so `JOBD_X=` in an env file restores the default.
+/// </summary>
+public static class ConfigLoader
+{
+    public static Dictionary<string, string> ProcessEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (DictionaryEntry e in Environment.GetEnvironmentVariables())
+            env[(string)e.Key] = (string?)e.Value ?? "";
+        return env;
+    }
+
+    public static JobdConfig Load(IReadOnlyDictionary<string, string> env)
+    {
+        RefuseUnknown(env);
+        var reader = new Reader(env);
+        var redis = LoadRedis(reader);
+        var dbText = reader.Text(ConfigSchema.DatabaseUrl);
+        return new JobdConfig
+        {
+            Redis = redis,
+            Database = dbText is null ? null : DatabaseSettings.Parse(dbText),
+            ShutdownTimeout = reader.Duration(ConfigSchema.ShutdownTimeout, ConfigSchema.ShutdownTimeoutDefault,
+                TimeSpan.Zero, ConfigSchema.ShutdownTimeoutMax),
+            LogLevel = reader.Choice(ConfigSchema.LogLevel, LogLevel.Info,
+                ("debug", LogLevel.Debug), ("info", LogLevel.Info), ("warn", LogLevel.Warn), ("error", LogLevel.Error)),
+            LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,
+                ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
+        };
+    }
+
+    private static RedisOptions LoadRedis(Reader reader)
+    {
+        var url = reader.Text(ConfigSchema.RedisUrl) ?? ConfigSchema.RedisUrl.Default!;
+        if (!RedisOptions.TryParseUrl(url, out var parsed, out var error))
+            throw new ConfigException(ConfigSchema.RedisUrl.Name, error + "; expected " + ConfigSchema.RedisUrl.Form);
+        var caFile = reader.Text(ConfigSchema.RedisCaFile);
+        bool insecure = reader.Bool(ConfigSchema.RedisTlsInsecure, false);
+        if (!parsed!.UseTls && (caFile is not null || insecure))
+            throw new ConfigException(caFile is not null ? ConfigSchema.RedisCaFile.Name : ConfigSchema.RedisTlsInsecure.Name,
+                "applies to TLS only, but REDIS_URL is not rediss://");
+        if (caFile is not null && !File.Exists(caFile))
+            throw new ConfigException(ConfigSchema.RedisCaFile.Name, "no file at " + ValueText.Quote(caFile) + "; expected " + ConfigSchema.RedisCaFile.Form);
+        return parsed with
+        {
+            CaFile = caFile,
+            TlsInsecure = insecure,
+            ConnectTimeout = reader.Duration(ConfigSchema.RedisConnectTimeout, ConfigSchema.RedisConnectTimeoutDefault,
+                ConfigSchema.RedisConnectTimeoutMin, ConfigSchema.RedisConnectTimeoutMax),
+            MaxReplyBytes = reader.Size(ConfigSchema.RedisMaxReply, ConfigSchema.RedisMaxReplyDefault,
+                ConfigSchema.RedisMaxReplyMin, ConfigSchema.RedisMaxReplyMax),
+        };
+    }
+
+    private static LogFormat ResolveLogFormat(LogFormat chosen, IReadOnlyDictionary<string, string> env)
+    {
+        if (chosen != LogFormat.Auto) return chosen;
+        // systemd sets JOURNAL_STREAM when stdout/stderr go to the journal (systemd.exec(5)).
+        return env.TryGetValue("JOURNAL_STREAM", out var js) && js.Length > 0 ? LogFormat.Journal : LogFormat.Text;
+    }
+
+    private static void RefuseUnknown(IReadOnlyDictionary<string, string> env)
+    {
+        var unknown = new List<string>();
+        foreach (var name in env.Keys)
+        {
+            if (!name.StartsWith(ConfigSchema.Prefix, StringComparison.Ordinal)) continue;
+            if (Find(name) is null) unknown.Add(name);
+        }
+        if (unknown.Count == 0) return;
+        unknown.Sort(StringComparer.Ordinal);
+        var hint = DidYouMean.Closest(unknown[0], ConfigSchema.All);
+        throw new ConfigException(unknown[0], "unknown variable" + (hint is null ? "" : "; did you mean " + hint + "?")
+                                              + " (`jobd config --help` lists the variables)");
+    }
+
+    private static ConfigVariable? Find(string name)
+    {
+        foreach (var v in ConfigSchema.All)
+            if (v.Name == name) return v;
+        return null;
+    }
+}

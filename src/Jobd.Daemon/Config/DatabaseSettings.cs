@@ -1,0 +1,201 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Jobd.Config;
+
+/// <summary>
+/// DATABASE_URL, parsed: the postgres:// (or postgresql://) URL that Render and Heroku hand out, or a key=value
+/// connection string (libpq's space-separated form or Npgsql's semicolon form). Kept as canonical Npgsql
+/// keyword/value pairs so the result sink builds its data source from them without parsing again.
+/// </summary>
+public sealed class DatabaseSettings
+{
+    public const string Variable = "DATABASE_URL";
+    private const string Form = "expected postgres://user:password@host:5432/database?sslmode=require or host=… dbname=… user=… key=value pairs";
+
+    // Lower-case libpq and Npgsql names -> the canonical Npgsql keyword.
+    private static readonly Dictionary<string, string> Keywords = new(StringComparer.Ordinal)
+    {
+        ["host"] = "Host", ["server"] = "Host", ["port"] = "Port",
+        ["dbname"] = "Database", ["database"] = "Database",
+        ["user"] = "Username", ["username"] = "Username", ["user id"] = "Username", ["userid"] = "Username",
+        ["password"] = "Password",
+        ["sslmode"] = "SSL Mode", ["ssl mode"] = "SSL Mode",
+        ["sslrootcert"] = "Root Certificate", ["root certificate"] = "Root Certificate",
+        ["sslcert"] = "SSL Certificate", ["ssl certificate"] = "SSL Certificate",
+        ["sslkey"] = "SSL Key", ["ssl key"] = "SSL Key",
+        ["connect_timeout"] = "Timeout", ["timeout"] = "Timeout",
+        ["application_name"] = "Application Name", ["application name"] = "Application Name",
+        ["options"] = "Options",
+        ["target_session_attrs"] = "Target Session Attributes", ["target session attributes"] = "Target Session Attributes",
+    };
+
+    private static readonly Dictionary<string, string> SslModes = new(StringComparer.Ordinal)
+    {
+        ["disable"] = "Disable", ["allow"] = "Allow", ["prefer"] = "Prefer", ["require"] = "Require",
+        ["verify-ca"] = "VerifyCA", ["verifyca"] = "VerifyCA", ["verify-full"] = "VerifyFull", ["verifyfull"] = "VerifyFull",
+    };
+
+    private DatabaseSettings(List<KeyValuePair<string, string>> pairs) => Pairs = pairs;
+
+    /// <summary>Canonical Npgsql keyword/value pairs, in the order given.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Pairs { get; }
+
+    public string? Get(string keyword)
+    {
+        foreach (var p in Pairs)
+            if (p.Key == keyword) return p.Value;
+        return null;
+    }
+
+    public static DatabaseSettings Parse(string text)
+    {
+        var s = text.Trim();
+        var pairs = new List<KeyValuePair<string, string>>();
+        if (s.StartsWith("postgres://", StringComparison.Ordinal) || s.StartsWith("postgresql://", StringComparison.Ordinal))
+            ParseUrl(s, pairs);
+        else if (s.Contains('='))
+            ParseKeyValues(s, pairs);
+        else
+            throw new ConfigException(Variable, "not a postgres:// URL nor a key=value connection string; " + Form);
+        var settings = new DatabaseSettings(pairs);
+        if (string.IsNullOrEmpty(settings.Get("Host"))) throw new ConfigException(Variable, "no host; " + Form);
+        var port = settings.Get("Port");
+        if (port is not null && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535))
+            throw new ConfigException(Variable, "port must be a number from 1 to 65535");
+        return settings;
+    }
+
+    private static void ParseUrl(string s, List<KeyValuePair<string, string>> pairs)
+    {
+        if (!Uri.TryCreate(s, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
+            throw new ConfigException(Variable, "malformed URL (host, port or percent-encoding); " + Form);
+        Add(pairs, "host", uri.Host.Trim('[', ']'));
+        if (!uri.IsDefaultPort && uri.Port > 0) Add(pairs, "port", uri.Port.ToString(CultureInfo.InvariantCulture));
+        var db = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
+        if (db.Length > 0) Add(pairs, "dbname", db);
+        if (uri.UserInfo.Length > 0)
+        {
+            int colon = uri.UserInfo.IndexOf(':');
+            Add(pairs, "user", Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]));
+            if (colon >= 0) Add(pairs, "password", Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]));
+        }
+        var query = uri.Query.TrimStart('?');
+        if (query.Length == 0) return;
+        foreach (var part in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=');
+            if (eq <= 0) throw new ConfigException(Variable, "URL parameter without a value; " + Form);
+            Add(pairs, Uri.UnescapeDataString(part[..eq]), Uri.UnescapeDataString(part[(eq + 1)..]));
+        }
+    }
+
+    private static void ParseKeyValues(string s, List<KeyValuePair<string, string>> pairs)
+    {
+        if (s.Contains(';'))
+        {
+            foreach (var raw in s.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                int eq = raw.IndexOf('=');
+                if (eq <= 0) throw new ConfigException(Variable, "a part is not key=value; " + Form);
+                Add(pairs, raw[..eq].Trim(), raw[(eq + 1)..].Trim());
+            }
+            return;
+        }
+        ParseLibpq(s, pairs);
+    }
+
+    /// <summary>
+    /// libpq's keyword/value form: `key = value` separated by white space, a value in single quotes may hold
+    /// spaces, with \' and \\ escaped (PostgreSQL docs, "Keyword/Value Connection Strings").
+    /// </summary>
+    private static void ParseLibpq(string s, List<KeyValuePair<string, string>> pairs)
+    {
+        int i = 0;
+        while (true)
+        {
+            while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
+            if (i == s.Length) return;
+            int keyStart = i;
+            while (i < s.Length && s[i] != '=' && !char.IsWhiteSpace(s[i])) i++;
+            var key = s[keyStart..i];
+            while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
+            if (key.Length == 0 || i == s.Length || s[i] != '=') throw new ConfigException(Variable, "a part is not key=value; " + Form);
+            i++;
+            while (i < s.Length && char.IsWhiteSpace(s[i])) i++;
+            var value = new StringBuilder();
+            if (i < s.Length && s[i] == '\'')
+            {
+                i++;
+                while (true)
+                {
+                    if (i == s.Length) throw new ConfigException(Variable, "a quoted value is not closed; " + Form);
+                    char c = s[i++];
+                    if (c == '\'') break;
+                    if (c == '\\' && i < s.Length) c = s[i++];
+                    value.Append(c);
+                }
+            }
+            else
+            {
+                while (i < s.Length && !char.IsWhiteSpace(s[i]))
+                {
+                    char c = s[i++];
+                    if (c == '\\' && i < s.Length) c = s[i++];
+                    value.Append(c);
+                }
+            }
+            Add(pairs, key, value.ToString());
+        }
+    }
+
+    private static void Add(List<KeyValuePair<string, string>> pairs, string key, string value)
+    {
+        var lower = key.ToLowerInvariant();
+        if (!Keywords.TryGetValue(lower, out var keyword))
+            throw new ConfigException(Variable, $"unknown parameter {ValueText.Quote(key)}; known: host, port, dbname, user, password, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name, options, target_session_attrs");
+        if (keyword == "SSL Mode")
+        {
+            if (!SslModes.TryGetValue(value.ToLowerInvariant(), out var mode))
+                throw new ConfigException(Variable, $"sslmode {ValueText.Quote(value)} is not one of disable, allow, prefer, require, verify-ca, verify-full");
+            value = mode;
+        }
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            if (pairs[i].Key != keyword) continue;
+            pairs[i] = new(keyword, value);
+            return;
+        }
+        pairs.Add(new(keyword, value));
+    }
+
+    /// <summary>The settings as a URL with the password replaced by ***: safe for logs and `jobd config`.</summary>
+    public string Redacted()
+    {
+        var sb = new StringBuilder("postgres://");
+        var user = Get("Username");
+        bool hasPassword = Get("Password") is not null;
+        if (user is not null || hasPassword)
+        {
+            if (user is not null) sb.Append(Uri.EscapeDataString(user));
+            if (hasPassword) sb.Append(":***");
+            sb.Append('@');
+        }
+        var host = Get("Host")!;
+        sb.Append(host.Contains(':') ? "[" + host + "]" : host);
+        if (Get("Port") is { } port) sb.Append(':').Append(port);
+        sb.Append('/').Append(Uri.EscapeDataString(Get("Database") ?? ""));
+        char joiner = '?';
+        foreach (var p in Pairs)
+        {
+            if (p.Key is "Host" or "Port" or "Database" or "Username" or "Password") continue;
+            sb.Append(joiner).Append(Uri.EscapeDataString(p.Key)).Append('=').Append(Uri.EscapeDataString(p.Value));
+            joiner = '&';
+        }
+        return sb.ToString();
+    }
+
+    public override string ToString() => Redacted();
+}

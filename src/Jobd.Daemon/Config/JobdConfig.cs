@@ -1,0 +1,24 @@
+using System;
+using Jobd.Ops;
+using Jobd.Resp;
+
+namespace Jobd.Config;
+
+/// <summary>
+/// The effective configuration, built once at start-up from the environment by <see cref="ConfigLoader"/> and
+/// never changed afterwards. Its ToString is not defined on purpose: print it with <see cref="ConfigPrinter"/>,
+/// which redacts secrets.
+/// </summary>
+public sealed class JobdConfig
+{
+    public required RedisOptions Redis { get; init; }
+
+    /// <summary>Null when DATABASE_URL is unset: outcomes then stay in Redis only.</summary>
+    public DatabaseSettings? Database { get; init; }
+
+    public required TimeSpan ShutdownTimeout { get; init; }
+    public required LogLevel LogLevel { get; init; }
+
+    /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
+    public required LogFormat LogFormat { get; init; }
+}

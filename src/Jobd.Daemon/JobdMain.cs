@@ -1,0 +1,70 @@
+using System;
+using System.Threading.Tasks;
+using Jobd.Cli;
+using Jobd.Config;
+
+namespace Jobd;
+
+/// <summary>
+/// The entry point a host program calls: parses the command line, dispatches to a verb, maps failures to
+/// sysexits codes. Every refusal is one line on stderr.
+/// </summary>
+public static class JobdMain
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var cmd = CommandLine.Parse(args, out var usageError);
+        if (cmd is null)
+        {
+            Console.Error.WriteLine("jobd: " + usageError);
+            return ExitCodes.Usage;
+        }
+        if (cmd.Has("--help") && args.Length > 1 || cmd.Verb == Verb.Run && cmd.Has("--help") && args[0] == "run")
+        {
+            HelpText.WriteVerb(Console.Out, cmd.Verb);
+            return ExitCodes.Ok;
+        }
+        if (cmd.Verb == Verb.Help || cmd.Has("--help"))
+        {
+            HelpText.WriteOverview(Console.Out);
+            return ExitCodes.Ok;
+        }
+        if (cmd.Verb == Verb.Version)
+        {
+            Console.Out.WriteLine(VersionVerb.Describe());
+            return ExitCodes.Ok;
+        }
+        if (cmd.Verb == Verb.Config && cmd.Has("--reference"))
+        {
+            Console.Out.Write(ConfigPrinter.ReferenceMarkdown());
+            return ExitCodes.Ok;
+        }
+
+        var env = ConfigLoader.ProcessEnvironment();
+        JobdConfig config;
+        try
+        {
+            config = ConfigLoader.Load(env);
+        }
+        catch (ConfigException e)
+        {
+            Console.Error.WriteLine("jobd: configuration error: " + e.Message);
+            return ExitCodes.Config;
+        }
+
+        if (cmd.Verb == Verb.Config)
+        {
+            if (cmd.Has("--json"))
+            {
+                using var stdout = Console.OpenStandardOutput();
+                ConfigPrinter.WriteJson(stdout, config, env);
+            }
+            else
+            {
+                ConfigPrinter.WriteText(Console.Out, config, env);
+            }
+            return ExitCodes.Ok;
+        }
+        return await RunVerb.RunAsync(config).ConfigureAwait(false);
+    }
+}

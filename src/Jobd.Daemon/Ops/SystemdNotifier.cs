@@ -1,0 +1,50 @@
+using System;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Jobd.Ops;
+
+/// <summary>
+/// sd_notify(3) without libsystemd: datagrams of "KEY=value" lines to the Unix socket named by NOTIFY_SOCKET
+/// (a path, or an abstract name written with a leading '@'). Without NOTIFY_SOCKET every call is a no-op, so
+/// the daemon calls it unconditionally. A failed send is ignored: systemd being gone must not stop jobs.
+/// </summary>
+public sealed class SystemdNotifier : IDisposable
+{
+    private readonly Socket? _socket;
+    private readonly UnixDomainSocketEndPoint? _endpoint;
+
+    public SystemdNotifier(string? notifySocket)
+    {
+        if (string.IsNullOrEmpty(notifySocket)) return;
+        // An abstract socket's name starts with NUL; systemd writes it as '@'.
+        var path = notifySocket[0] == '@' ? "\0" + notifySocket[1..] : notifySocket;
+        _endpoint = new UnixDomainSocketEndPoint(path);
+        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+    }
+
+    public static SystemdNotifier FromEnvironment() => new(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));
+
+    public bool Enabled => _socket is not null;
+
+    public void Ready() => Send("READY=1");
+    public void Stopping() => Send("STOPPING=1");
+    public void Watchdog() => Send("WATCHDOG=1");
+
+    /// <summary>A one-line status shown by `systemctl status`; newlines would end the field, so they become spaces.</summary>
+    public void Status(string text) => Send("STATUS=" + text.Replace('\n', ' '));
+
+    public void Send(string message)
+    {
+        if (_socket is null) return;
+        try
+        {
+            _socket.SendTo(Encoding.UTF8.GetBytes(message), _endpoint!);
+        }
+        catch (SocketException)
+        {
+        }
+    }
+
+    public void Dispose() => _socket?.Dispose();
+}

@@ -1,0 +1,169 @@
+// A connection that heals itself. Duties: 1. hand out a live RedisConnection, reconnecting with exponential backoff
+// and full jitter (ReconnectBackoffMin..Max) until it succeeds or the caller cancels; 2. report each change of
+// state (Up, Down) exactly once through the callback, never once per attempt, with a one-line reason free of secrets;
+// 3. drop a connection as soon as a command on it fails with RedisConnectionException, and rethrow that exception:
+// the caller decides whether to retry (the command may have run). It never retries a command by itself.
+// Thread-safety: NOT thread-safe; one caller at a time (the daemon gives each loop a client of its own).
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Jobd.Resp;
+
+public sealed class RedisClient : IAsyncDisposable
+{
+    private readonly Action<RedisConnectionState, string>? _stateChanged;
+    private readonly TimeProvider _time;
+    private readonly object _stateGate = new();
+    private RedisConnection? _connection;
+    private RedisConnectionState? _state;
+    private bool _disposed;
+
+    /// <param name="stateChanged">Called once per change of state; must not throw or block.</param>
+    /// <param name="time">The clock for backoff delays (tests pass a manual one).</param>
+    public RedisClient(RedisOptions options, Action<RedisConnectionState, string>? stateChanged = null, TimeProvider? time = null)
+    {
+        Options = options;
+        _stateChanged = stateChanged;
+        _time = time ?? TimeProvider.System;
+    }
+
+    public RedisOptions Options { get; }
+
+    /// <summary>Test signal: every failed connection attempt (the state callback only hears the first).</summary>
+    internal Action<string>? AttemptFailed { get; set; }
+
+    /// <summary>The last state reported; null before the first connection attempt ended.</summary>
+    public RedisConnectionState? State => _state;
+
+    /// <summary>The live connection, or a new one after as many attempts as it takes (cancel to give up).</summary>
+    public ValueTask<RedisConnection> ConnectAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var current = _connection;
+        return current is not null && !current.IsBroken ? new ValueTask<RedisConnection>(current) : ReconnectAsync(cancellationToken);
+    }
+
+    public ValueTask<RedisReply> PingAsync(CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (c, _, ct) => c.PingAsync(ct), (object?)null, cancellationToken);
+
+    public ValueTask<RedisReply> ExecuteAsync(PreparedCommand command, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (c, cmd, ct) => c.ExecuteAsync(cmd, ct), command, cancellationToken);
+
+    public ValueTask<RedisReply> ExecuteAsync(RedisBatch command, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (c, cmd, ct) => c.ExecuteAsync(cmd, ct), command, cancellationToken);
+
+    /// <inheritdoc cref="RedisConnection.ExecuteBlockingAsync(PreparedCommand, TimeSpan, CancellationToken)"/>
+    public ValueTask<RedisReply> ExecuteBlockingAsync(PreparedCommand command, TimeSpan blockTimeout, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (c, s, ct) => c.ExecuteBlockingAsync(s.Command, s.BlockTimeout, ct), (Command: command, BlockTimeout: blockTimeout), cancellationToken);
+
+    /// <inheritdoc cref="RedisConnection.ExecuteBlockingAsync(RedisBatch, TimeSpan, CancellationToken)"/>
+    public ValueTask<RedisReply> ExecuteBlockingAsync(RedisBatch command, TimeSpan blockTimeout, CancellationToken cancellationToken = default) =>
+        ExecuteAsync(static (c, s, ct) => c.ExecuteBlockingAsync(s.Command, s.BlockTimeout, ct), (Command: command, BlockTimeout: blockTimeout), cancellationToken);
+
+    /// <inheritdoc cref="RedisConnection.ExecutePipelineAsync"/>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask ExecutePipelineAsync(RedisBatch batch, RedisReply[] replies, CancellationToken cancellationToken = default)
+    {
+        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.ExecutePipelineAsync(batch, replies, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or OperationCanceledException)
+        {
+            await Drop(connection, e).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RedisReply> ExecuteAsync<TState>(Func<RedisConnection, TState, CancellationToken, ValueTask<RedisReply>> run,
+        TState state, CancellationToken cancellationToken)
+    {
+        var connection = await ConnectAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await run(connection, state, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or OperationCanceledException)
+        {
+            await Drop(connection, e).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async ValueTask Drop(RedisConnection connection, Exception cause)
+    {
+        if (ReferenceEquals(_connection, connection)) _connection = null;
+        // Cancellation is the caller leaving (shutdown), not Redis going away: nothing to report.
+        if (cause is RedisConnectionException) Report(RedisConnectionState.Down, cause.Message);
+        await connection.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async ValueTask<RedisConnection> ReconnectAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { } broken)
+        {
+            _connection = null;
+            Report(RedisConnectionState.Down, broken.BrokenReason ?? "connection lost");
+            await broken.DisposeAsync().ConfigureAwait(false);
+        }
+        for (int attempt = 0; ; attempt++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            try
+            {
+                var connection = await RedisConnection.ConnectAsync(Options, cancellationToken).ConfigureAwait(false);
+                if (_disposed)
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    throw new ObjectDisposedException(nameof(RedisClient));
+                }
+                _connection = connection;
+                Report(RedisConnectionState.Up, UpReason());
+                return connection;
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisServerException && !cancellationToken.IsCancellationRequested)
+            {
+                Report(RedisConnectionState.Down, e.Message);
+                AttemptFailed?.Invoke(e.Message);
+            }
+            await Task.Delay(Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Exponential growth from ReconnectBackoffMin, capped at ReconnectBackoffMax, with full jitter in [d/2, d].</summary>
+    internal TimeSpan Backoff(int attempt)
+    {
+        double min = Math.Max(1, Options.ReconnectBackoffMin.TotalMilliseconds);
+        double max = Math.Max(min, Options.ReconnectBackoffMax.TotalMilliseconds);
+        double exponential = Math.Min(max, min * Math.Pow(2, Math.Min(attempt, 30)));
+        return TimeSpan.FromMilliseconds(exponential * (0.5 + Random.Shared.NextDouble() * 0.5));
+    }
+
+    private string UpReason()
+    {
+        string up = "connected to " + Options.Redacted();
+        return Options.SecurityWarning is { } warning ? up + "; WARNING: " + warning : up;
+    }
+
+    private void Report(RedisConnectionState state, string reason)
+    {
+        lock (_stateGate)
+        {
+            if (_state == state) return;
+            _state = state;
+        }
+        _stateChanged?.Invoke(state, reason.ReplaceLineEndings(" "));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _disposed = true;
+        var connection = _connection;
+        _connection = null;
+        if (connection is not null) await connection.DisposeAsync().ConfigureAwait(false);
+    }
+}

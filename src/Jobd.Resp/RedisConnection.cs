@@ -1,0 +1,191 @@
+// One RESP2 connection: the socket (or TLS stream), a pooled receive buffer, and the deadline of the reply awaited.
+// Duties: 1. send encoded frames in one write; 2. read replies with RespParser, growing the buffer only as bytes
+// arrive and never beyond MaxReplyBytes; 3. break on any I/O error, timeout, cancellation or malformed frame, so a
+// late reply can never be attributed to the next command (a broken connection is never reused; callers reconnect).
+// Thread-safety: NOT thread-safe. One caller at a time; a second concurrent call throws InvalidOperationException.
+// Only Break (and Dispose) may be called from any thread.
+using System;
+using System.Buffers;
+using System.IO;
+using System.Net.Sockets;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Jobd.Resp;
+
+public sealed partial class RedisConnection : IAsyncDisposable
+{
+    private const int ReceiveBufferInitialBytes = 16 * 1024;
+    // Idle connections give a large buffer back so one 8 MiB reply does not pin 8 MiB for the process's life.
+    private const int ReceiveBufferKeptBytes = 64 * 1024;
+    // Room for the header and CRLF around a bulk string of exactly MaxReplyBytes.
+    private const int FrameOverheadBytes = 64;
+
+    private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly Timer _deadline;
+    private byte[] _in;
+    private int _start, _end;
+    private long _deadlineAt = long.MaxValue;
+    private TimeSpan _deadlineLength;
+    private string? _broken;
+    private int _busy;
+
+    private RedisConnection(RedisOptions options, Socket socket, Stream stream)
+    {
+        Options = options;
+        _socket = socket;
+        _stream = stream;
+        _in = ArrayPool<byte>.Shared.Rent(ReceiveBufferInitialBytes);
+        _deadline = new Timer(static s => ((RedisConnection)s!).OnDeadline(), this, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    public RedisOptions Options { get; }
+
+    /// <summary>True once the connection failed; it will never be used again.</summary>
+    public bool IsBroken => Volatile.Read(ref _broken) is not null;
+
+    /// <summary>Why the connection broke (one line, no secrets), or null.</summary>
+    public string? BrokenReason => Volatile.Read(ref _broken);
+
+    private string Endpoint => Options.Host + ":" + Options.Port;
+
+    /// <summary>Closes the socket so any pending read or write fails; safe from any thread, idempotent.</summary>
+    public void Break(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _broken, reason.ReplaceLineEndings(" "), null) is not null) return;
+        _deadline.Change(Timeout.Infinite, Timeout.Infinite);
+        _socket.Dispose();
+    }
+
+    private void Enter()
+    {
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException("RedisConnection serves one caller at a time; it was called concurrently");
+        if (Volatile.Read(ref _broken) is { } reason)
+        {
+            Volatile.Write(ref _busy, 0);
+            throw new RedisConnectionException($"connection to {Endpoint} is broken ({reason}); reconnect");
+        }
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
+
+    private void Arm(TimeSpan timeout)
+    {
+        if (timeout == Timeout.InfiniteTimeSpan)
+        {
+            Disarm();
+            return;
+        }
+        _deadlineLength = timeout;
+        Volatile.Write(ref _deadlineAt, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
+        _deadline.Change(timeout, Timeout.InfiniteTimeSpan);
+    }
+
+    private void Disarm() => Volatile.Write(ref _deadlineAt, long.MaxValue);
+
+    private void OnDeadline()
+    {
+        // A timer that fires after Disarm or a later Arm finds a deadline still in the future and does nothing.
+        if (Volatile.Read(ref _deadlineAt) <= Environment.TickCount64)
+            Break($"no reply from {Endpoint} within {_deadlineLength.TotalSeconds:0.###}s");
+    }
+
+    private CancellationTokenRegistration Watch(CancellationToken cancellationToken) =>
+        cancellationToken.CanBeCanceled
+            ? cancellationToken.UnsafeRegister(static s => ((RedisConnection)s!).Break("cancelled while awaiting a reply"), this)
+            : default;
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> frame)
+    {
+        await _stream.WriteAsync(frame).ConfigureAwait(false);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<RedisReply> ReadAsync()
+    {
+        while (true)
+        {
+            if (_end > _start && RespParser.TryMeasure(_in.AsSpan(_start, _end - _start), Options.MaxReplyBytes, out int length))
+            {
+                var reply = RespParser.Parse(_in.AsSpan(_start, length));
+                _start += length;
+                if (_start == _end) ResetBuffer();
+                return reply;
+            }
+            MakeRoom();
+            int read = await _stream.ReadAsync(_in.AsMemory(_end)).ConfigureAwait(false);
+            if (read == 0) throw new RedisConnectionException($"{Endpoint} closed the connection");
+            _end += read;
+        }
+    }
+
+    private void ResetBuffer()
+    {
+        _start = _end = 0;
+        if (_in.Length > ReceiveBufferKeptBytes)
+        {
+            ArrayPool<byte>.Shared.Return(_in);
+            _in = ArrayPool<byte>.Shared.Rent(ReceiveBufferInitialBytes);
+        }
+    }
+
+    /// <summary>Grows by doubling only when full, so memory follows the bytes received, not the lengths announced.</summary>
+    private void MakeRoom()
+    {
+        if (_end < _in.Length) return;
+        int buffered = _end - _start;
+        if (_start > 0 && buffered < _in.Length / 2)
+        {
+            _in.AsSpan(_start, buffered).CopyTo(_in);
+        }
+        else
+        {
+            long limit = Options.MaxReplyBytes + FrameOverheadBytes;
+            if (buffered >= limit)
+                throw new RedisProtocolException($"reply from {Endpoint} larger than {Options.MaxReplyBytes} bytes (MaxReplyBytes); connection closed");
+            int size = (int)Math.Min(Math.Min((long)_in.Length * 2, limit), Array.MaxLength);
+            var bigger = ArrayPool<byte>.Shared.Rent(size);
+            _in.AsSpan(_start, buffered).CopyTo(bigger);
+            ArrayPool<byte>.Shared.Return(_in);
+            _in = bigger;
+        }
+        _start = 0;
+        _end = buffered;
+    }
+
+    /// <summary>Turns whatever ended a round trip into the exception the caller sees, breaking the connection.</summary>
+    private Exception Failure(Exception e, CancellationToken cancellationToken)
+    {
+        if (e is InvalidOperationException && e is not ObjectDisposedException) return e; // misuse, thrown before I/O
+        string reason = e switch
+        {
+            RedisProtocolException => e.Message,
+            RedisConnectionException => e.Message,
+            _ => $"connection to {Endpoint} lost: {e.Message.ReplaceLineEndings(" ")}",
+        };
+        Break(reason);
+        if (cancellationToken.IsCancellationRequested) return new OperationCanceledException("cancelled; the connection was discarded", e, cancellationToken);
+        if (e is RedisProtocolException) return e;
+        // The reason recorded first wins: a deadline or a cancellation explains the I/O error that followed it.
+        return new RedisConnectionException(BrokenReason ?? reason, e);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Break("disposed");
+        await _deadline.DisposeAsync().ConfigureAwait(false);
+        try { await _stream.DisposeAsync().ConfigureAwait(false); }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
+        // A read still in flight on another thread may touch the buffer: leave it to the GC then.
+        if (Interlocked.Exchange(ref _busy, 1) == 0)
+        {
+            var buffer = _in;
+            _in = [];
+            if (buffer.Length > 0) ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+// Opens the byte stream under a connection: TCP with NoDelay and keepalive, then TLS when asked, validating the
+// server certificate against the system store or a custom CA file, unless verification is explicitly disabled.
+// Never retries: one attempt, bounded by ConnectTimeout; the reconnect policy lives in RedisClient.
+using System;
+using System.IO;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Jobd.Resp;
+
+internal static class RedisTransport
+{
+    public static async Task<(Socket Socket, Stream Stream)> OpenAsync(RedisOptions options, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.ConnectTimeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            ConfigureKeepAlive(socket, options);
+            await socket.ConnectAsync(options.Host, options.Port, timeout.Token).ConfigureAwait(false);
+            Stream stream = new NetworkStream(socket, ownsSocket: true);
+            if (options.UseTls) stream = await AuthenticateAsync(stream, options, timeout.Token).ConfigureAwait(false);
+            return (socket, stream);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new RedisConnectionException(
+                $"cannot connect to {options.Host}:{options.Port}: no answer within {options.ConnectTimeout.TotalSeconds:0.###}s");
+        }
+        catch (SocketException e)
+        {
+            socket.Dispose();
+            throw new RedisConnectionException($"cannot connect to {options.Host}:{options.Port}: {e.Message}", e);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or CryptographicException)
+        {
+            socket.Dispose();
+            throw new RedisConnectionException($"TLS handshake with {options.Host}:{options.Port} failed: {OneLine(e)}", e);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static void ConfigureKeepAlive(Socket socket, RedisOptions options)
+    {
+        // A dead peer behind a NAT or a dropped VM never sends RST: keepalive is how an idle blocking wait notices.
+        socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Seconds(options.KeepAliveTime));
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Seconds(options.KeepAliveInterval));
+        socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, Math.Max(1, options.KeepAliveRetryCount));
+    }
+
+    private static int Seconds(TimeSpan t) => Math.Max(1, (int)Math.Ceiling(t.TotalSeconds));
+
+    private static async Task<Stream> AuthenticateAsync(Stream inner, RedisOptions options, CancellationToken cancellationToken)
+    {
+        var ssl = new SslStream(inner, leaveInnerStreamOpen: false);
+        var auth = new SslClientAuthenticationOptions
+        {
+            TargetHost = options.Host,
+            EnabledSslProtocols = SslProtocols.None, // the OS default: TLS 1.2 and 1.3
+        };
+        if (options.TlsInsecure)
+        {
+            // The loud opt-out: RedisOptions.SecurityWarning is what the daemon logs for it.
+            auth.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        }
+        else if (options.CaFile is not null)
+        {
+            var policy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+            policy.CustomTrustStore.AddRange(LoadCaFile(options.CaFile));
+            auth.CertificateChainPolicy = policy;
+        }
+        try
+        {
+            await ssl.AuthenticateAsClientAsync(auth, cancellationToken).ConfigureAwait(false);
+            return ssl;
+        }
+        catch
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static X509Certificate2Collection LoadCaFile(string path)
+    {
+        var certificates = new X509Certificate2Collection();
+        try
+        {
+            certificates.ImportFromPemFile(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+        {
+            throw new RedisConnectionException($"cannot read the CA file {path}: {OneLine(e)}", e);
+        }
+        if (certificates.Count == 0) throw new RedisConnectionException($"the CA file {path} holds no PEM certificate");
+        return certificates;
+    }
+
+    internal static string OneLine(Exception e)
+    {
+        string message = e.InnerException is { } inner && inner.Message.Length > 0 && e is AuthenticationException
+            ? e.Message + " (" + inner.Message + ")"
+            : e.Message;
+        return message.ReplaceLineEndings(" ");
+    }
+}

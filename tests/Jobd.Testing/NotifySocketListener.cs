@@ -1,0 +1,67 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Jobd.Testing;
+
+/// <summary>
+/// Plays systemd's side of sd_notify: a Unix datagram socket to pass as NOTIFY_SOCKET. Every datagram is
+/// announced, and each "KEY=value" line of it on its own, so tests can await READY=1, STATUS=…, WATCHDOG=1.
+/// </summary>
+public sealed class NotifySocketListener : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly string _dir;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    public NotifySocketListener()
+    {
+        _dir = Directory.CreateTempSubdirectory("jobd-notify-").FullName;
+        SocketPath = System.IO.Path.Combine(_dir, "notify.sock");
+        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        _socket.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        _loop = Task.Run(ReceiveLoop);
+    }
+
+    /// <summary>The socket's path: the value for NOTIFY_SOCKET.</summary>
+    public string SocketPath { get; }
+
+    public TestSignal<string> Lines { get; } = new();
+
+    private async Task ReceiveLoop()
+    {
+        var buffer = new byte[4096];
+        while (!_stop.IsCancellationRequested)
+        {
+            int n;
+            try
+            {
+                n = await _socket.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                return;
+            }
+            foreach (var line in Encoding.UTF8.GetString(buffer, 0, n).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                Lines.Announce(line);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _socket.Dispose();
+        try { await _loop.ConfigureAwait(false); }
+        catch (ObjectDisposedException) { }
+        try { Directory.Delete(_dir, recursive: true); }
+        catch (IOException) { }
+    }
+}

@@ -1,0 +1,86 @@
+using Jobd.Config;
+using Xunit;
+
+namespace Jobd.Tests.Config;
+
+public sealed class DatabaseSettingsTests
+{
+    [Fact]
+    public void A_render_style_url_is_decoded()
+    {
+        var s = DatabaseSettings.Parse("postgres://app_user:p%40ss%3Aw0rd@dpg-abc.oregon-postgres.render.com:6543/app_db?sslmode=require");
+        Assert.Equal("dpg-abc.oregon-postgres.render.com", s.Get("Host"));
+        Assert.Equal("6543", s.Get("Port"));
+        Assert.Equal("app_db", s.Get("Database"));
+        Assert.Equal("app_user", s.Get("Username"));
+        Assert.Equal("p@ss:w0rd", s.Get("Password"));
+        Assert.Equal("Require", s.Get("SSL Mode"));
+    }
+
+    [Fact]
+    public void The_postgresql_scheme_and_a_missing_port_are_accepted()
+    {
+        var s = DatabaseSettings.Parse("postgresql://u@localhost/db");
+        Assert.Equal("localhost", s.Get("Host"));
+        Assert.Null(s.Get("Port"));
+        Assert.Null(s.Get("Password"));
+    }
+
+    [Fact]
+    public void Libpq_key_value_pairs_are_accepted()
+    {
+        var s = DatabaseSettings.Parse("host=db.internal port=5433 dbname=jobs user=jobd password='se cret' sslmode=verify-full application_name=jobd");
+        Assert.Equal("db.internal", s.Get("Host"));
+        Assert.Equal("5433", s.Get("Port"));
+        Assert.Equal("jobs", s.Get("Database"));
+        Assert.Equal("VerifyFull", s.Get("SSL Mode"));
+        Assert.Equal("jobd", s.Get("Application Name"));
+        Assert.Equal("se cret", s.Get("Password"));
+    }
+
+    [Fact]
+    public void Libpq_quoting_and_escapes_are_honoured()
+    {
+        var s = DatabaseSettings.Parse(@"host = h  password='it\'s a \\ secret' dbname=d\ b");
+        Assert.Equal("h", s.Get("Host"));
+        Assert.Equal(@"it's a \ secret", s.Get("Password"));
+        Assert.Equal("d b", s.Get("Database"));
+        Assert.Throws<ConfigException>(() => DatabaseSettings.Parse("host=h password='unclosed"));
+    }
+
+    [Fact]
+    public void Npgsql_semicolon_pairs_are_accepted()
+    {
+        var s = DatabaseSettings.Parse("Host=127.0.0.1;Port=15433;Database=jobd;Username=jobd;Password=x");
+        Assert.Equal("15433", s.Get("Port"));
+        Assert.Equal("jobd", s.Get("Username"));
+    }
+
+    [Fact]
+    public void The_redacted_form_never_holds_the_password()
+    {
+        var s = DatabaseSettings.Parse("postgres://u:CANARY-db-secret@h:5432/d?sslmode=require");
+        var r = s.Redacted();
+        Assert.DoesNotContain("CANARY", r);
+        Assert.Equal("postgres://u:***@h:5432/d?SSL%20Mode=Require", r);
+        Assert.Equal(r, s.ToString());
+        Assert.Equal("postgres://:***@db/", DatabaseSettings.Parse("host=db password=CANARY").Redacted());
+    }
+
+    [Theory]
+    [InlineData("mysql://u:CANARY@h/d", "not a postgres:// URL")]
+    [InlineData("postgres://u:CANARY@h:99999/d", "malformed URL")]
+    [InlineData("postgres://u:CANARY@h/d?sslmode=sometimes", "sslmode")]
+    [InlineData("postgres://u:CANARY@h/d?frobnicate=1", "unknown parameter")]
+    [InlineData("host=h port=0 password=CANARY", "port must be")]
+    [InlineData("dbname=d password=CANARY", "no host")]
+    [InlineData("host=h password", "not key=value")]
+    public void Bad_database_urls_fail_with_one_line_and_no_secret(string text, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => DatabaseSettings.Parse(text));
+        Assert.Equal("DATABASE_URL", e.Variable);
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain("CANARY", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+}

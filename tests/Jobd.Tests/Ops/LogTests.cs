@@ -1,0 +1,92 @@
+using System;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using Jobd.Ops;
+using Jobd.Testing;
+using Xunit;
+
+namespace Jobd.Tests.Ops;
+
+public sealed class LogTests
+{
+    private static readonly DateTimeOffset At = new(2026, 11, 22, 8, 30, 15, 123, TimeSpan.Zero);
+
+    private static string Render(LogFormat format, LogLevel min, Action<Log> write)
+    {
+        var ms = new MemoryStream();
+        write(new Log(ms, format, min, new ManualTimeProvider(At)));
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    [Fact]
+    public void Text_lines_carry_time_and_level()
+    {
+        Assert.Equal("2026-11-22T08:30:15.123Z warn  redis down: connection refused\n",
+            Render(LogFormat.Text, LogLevel.Info, l => l.Warn("redis down: connection refused")));
+    }
+
+    [Fact]
+    public void Journal_lines_carry_syslog_priorities()
+    {
+        var text = Render(LogFormat.Journal, LogLevel.Debug, l =>
+        {
+            l.Debug("d");
+            l.Info("i");
+            l.Warn("w");
+            l.Error("e");
+        });
+        Assert.Equal("<7>d\n<6>i\n<4>w\n<3>e\n", text);
+    }
+
+    [Fact]
+    public void Json_lines_parse_one_object_each()
+    {
+        var text = Render(LogFormat.Json, LogLevel.Info, l =>
+        {
+            l.Info("ready");
+            l.Error("quote \" and newline \n inside");
+        });
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        using var second = JsonDocument.Parse(lines[1]);
+        Assert.Equal("error", second.RootElement.GetProperty("level").GetString());
+        Assert.Equal("quote \" and newline \n inside", second.RootElement.GetProperty("msg").GetString());
+        Assert.Equal(At.UtcDateTime, second.RootElement.GetProperty("time").GetDateTime().ToUniversalTime());
+    }
+
+    [Theory]
+    [InlineData(LogFormat.Text)]
+    [InlineData(LogFormat.Journal)]
+    public void Control_characters_cannot_forge_a_line_or_a_priority(LogFormat format)
+    {
+        var text = Render(format, LogLevel.Info, l => l.Info("type x\n<0>forged emergency\r\u001b[2J"));
+        Assert.Single(text.TrimEnd('\n').Split('\n'));
+        Assert.Contains("x\\n<0>forged emergency\\r\\u001b[2J", text);
+    }
+
+    [Fact]
+    public void Nothing_below_the_level_is_written()
+    {
+        var text = Render(LogFormat.Text, LogLevel.Warn, l =>
+        {
+            Assert.False(l.IsEnabled(LogLevel.Info));
+            l.Info("hidden");
+            l.Debug("hidden");
+            l.Error("shown");
+        });
+        Assert.DoesNotContain("hidden", text);
+        Assert.Contains("shown", text);
+    }
+
+    [Fact]
+    public void A_broken_output_drops_and_counts_lines_instead_of_throwing()
+    {
+        var closed = new MemoryStream();
+        closed.Dispose();
+        var log = new Log(closed, LogFormat.Text, LogLevel.Info, new ManualTimeProvider(At));
+        log.Info("one");
+        log.Info("two");
+        Assert.Equal(2, log.DroppedLines);
+    }
+}

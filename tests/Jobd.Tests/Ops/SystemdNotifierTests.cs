@@ -1,0 +1,59 @@
+using System;
+using System.Threading.Tasks;
+using Jobd.Ops;
+using Jobd.Testing;
+using Xunit;
+
+namespace Jobd.Tests.Ops;
+
+public sealed class SystemdNotifierTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task Messages_arrive_at_a_real_datagram_socket_in_order()
+    {
+        await using var listener = new NotifySocketListener();
+        using var notifier = new SystemdNotifier(listener.SocketPath);
+        Assert.True(notifier.Enabled);
+        notifier.Status("waiting for redis");
+        notifier.Ready();
+        notifier.Watchdog();
+        notifier.Status("two\nlines");
+        notifier.Stopping();
+        await listener.Lines.WaitAsync(l => l == "STOPPING=1", Wait, "STOPPING=1");
+        Assert.Equal(new[] { "STATUS=waiting for redis", "READY=1", "WATCHDOG=1", "STATUS=two lines", "STOPPING=1" },
+            listener.Lines.Snapshot());
+    }
+
+    [Fact]
+    public void Without_notify_socket_every_call_is_a_no_op()
+    {
+        using var notifier = new SystemdNotifier(null);
+        Assert.False(notifier.Enabled);
+        notifier.Ready();
+        notifier.Stopping();
+    }
+
+    [Fact]
+    public void A_vanished_socket_does_not_throw()
+    {
+        using var notifier = new SystemdNotifier("/tmp/jobd-no-such-dir-" + Guid.NewGuid() + "/notify.sock");
+        notifier.Ready();
+        notifier.Status("still running");
+    }
+
+    [Theory]
+    [InlineData("10000000", null, 5_000)]
+    [InlineData("2000000", "self", 1_000)]
+    [InlineData("2000000", "1", null)]
+    [InlineData("0", null, null)]
+    [InlineData("junk", null, null)]
+    [InlineData(null, null, null)]
+    public void The_watchdog_interval_is_half_of_watchdog_usec_for_this_pid(string? usec, string? pid, int? expectedMs)
+    {
+        if (pid == "self") pid = Environment.ProcessId.ToString();
+        var interval = WatchdogSettings.PingInterval(usec, pid);
+        Assert.Equal(expectedMs is null ? null : TimeSpan.FromMilliseconds(expectedMs.Value), interval);
+    }
+}
