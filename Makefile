@@ -23,7 +23,12 @@ build:
 
 ## Unit, integration and black-box tests against real redis-server and Postgres started by the test run.
 test: setup publish
-	JOBD_BIN=$(CURDIR)/$(BIN) dotnet test Daemon.sln -c Release --logger "console;verbosity=normal" 2>&1 | tee artifacts/test.log | grep -E '^(Passed!|Failed!|  Failed |Total tests|\s+Passed:|\s+Failed:|\s+Skipped:)|error' ; exit $${PIPESTATUS[0]}
+	set -o pipefail; JOBD_BIN=$(CURDIR)/$(BIN) dotnet test Daemon.sln -c Release --logger "console;verbosity=minimal" 2>&1 \
+	  | tee artifacts/test.log; status=$$?; \
+	  awk '/^(Passed|Failed)! / { gsub(",", ""); for (i = 1; i <= NF; i++) { if ($$i == "Failed:") f += $$(i+1); \
+	       if ($$i == "Passed:") p += $$(i+1); if ($$i == "Skipped:") s += $$(i+1) }; n++ } \
+	       END { printf "jobd tests: %d passed, %d failed, %d skipped, in %d test assemblies\n", p, f, s, n }' artifacts/test.log; \
+	  exit $$status
 
 ## jobd end to end on this machine: local redis-server (and Postgres) when REDIS_URL/DATABASE_URL are unset.
 run: setup publish
