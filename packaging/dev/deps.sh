@@ -9,11 +9,13 @@ if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb 
 fi
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The protocol tests run PROTOCOL.md's Python example with Debian's interpreter and plain redis-py.
+/usr/bin/python3 -c "import redis" >/dev/null 2>&1 || need+=(python3-redis)
 # Native AOT links with clang and zlib.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "deps: redis-server, postgres, openssl and the AOT toolchain are present"
+  echo "deps: redis-server, postgres, openssl, python3-redis and the AOT toolchain are present"
   exit 0
 fi
 sudo=""
