@@ -1,4 +1,6 @@
 using System;
+using System.IO;
+using System.Text;
 using System.Threading.Tasks;
 using Jobd.Cli;
 using Jobd.Config;
@@ -64,6 +66,11 @@ public static class JobdMain
                 ConfigPrinter.WriteText(Console.Out, config, env);
             }
             return ExitCodes.Ok;
+        }
+        if (cmd.Verb == Verb.Enqueue)
+        {
+            await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+            return await EnqueueVerb.RunAsync(cmd, config, Console.In, stdout, Console.Error).ConfigureAwait(false);
         }
         return await RunVerb.RunAsync(config).ConfigureAwait(false);
     }

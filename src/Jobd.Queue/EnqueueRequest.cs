@@ -36,7 +36,8 @@ public sealed class EnqueueRequest
     public TimeSpan? Timeout { get; init; }
 }
 
-public readonly record struct EnqueueResult(string Id, bool Created, string State)
+/// <summary>The outcome of one enqueue: created (ready or scheduled), duplicate, or, in a pipelined batch, refused.</summary>
+public readonly record struct EnqueueResult(string Id, bool Created, string State, Jobd.Resp.RedisServerException? Refusal = null)
 {
-    public bool Duplicate => !Created;
+    public bool Duplicate => !Created && Refusal is null;
 }

@@ -41,7 +41,11 @@ public sealed class JobProducer
         return ToResult(reply);
     }
 
-    /// <summary>Enqueues every request in one round trip; all are validated before anything is sent.</summary>
+    /// <summary>
+    /// Enqueues every request in one round trip; all are validated before anything is sent. A job Redis refuses
+    /// (an existing id, memory full) comes back with <see cref="EnqueueResult.Refusal"/> set: the others in the
+    /// pipeline ran regardless, so the results say exactly which jobs exist.
+    /// </summary>
     public async ValueTask<EnqueueResult[]> EnqueueManyAsync(IReadOnlyList<EnqueueRequest> requests, CancellationToken cancellationToken = default)
     {
         var ids = new string[requests.Count];
@@ -51,7 +55,8 @@ public sealed class JobProducer
         var replies = new RedisReply[requests.Count];
         await _redis.ExecutePipelineAsync(_batch, replies, cancellationToken).ConfigureAwait(false);
         var results = new EnqueueResult[replies.Length];
-        for (int i = 0; i < replies.Length; i++) results[i] = ToResult(replies[i]);
+        for (int i = 0; i < replies.Length; i++)
+            results[i] = replies[i].Error is { } refusal ? new EnqueueResult(ids[i], false, "refused", refusal) : ToResult(replies[i]);
         return results;
     }
 

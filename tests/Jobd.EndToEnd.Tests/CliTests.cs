@@ -39,14 +39,14 @@ public sealed class CliTests
         var (code, stdout, _) = await Jobd(flag);
         Assert.Equal(0, code);
         var text = string.Join('\n', stdout);
-        foreach (var verb in new[] { "run", "config", "version" }) Assert.Contains("  " + verb, text);
+        foreach (var verb in new[] { "run", "enqueue", "config", "version" }) Assert.Contains("  " + verb, text);
         Assert.Contains("78 configuration error", text);
     }
 
     [Fact]
     public async Task Every_verb_has_help()
     {
-        foreach (var verb in new[] { "run", "config", "version", "help" })
+        foreach (var verb in new[] { "run", "enqueue", "config", "version", "help" })
         {
             var (code, stdout, _) = await Jobd(verb, "--help");
             Assert.Equal(0, code);

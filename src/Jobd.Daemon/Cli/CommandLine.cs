@@ -10,15 +10,21 @@ namespace Jobd.Cli;
 /// </summary>
 public sealed class CommandLine
 {
-    private CommandLine(Verb verb, HashSet<string> flags)
+    private CommandLine(Verb verb, HashSet<string> flags, Dictionary<string, string> values, List<string> positionals)
     {
         Verb = verb;
         Flags = flags;
+        _values = values;
+        Positionals = positionals;
     }
+
+    private readonly Dictionary<string, string> _values;
 
     public Verb Verb { get; }
     public IReadOnlySet<string> Flags { get; }
-    public bool Has(string flag) => Flags.Contains(flag);
+    public IReadOnlyList<string> Positionals { get; }
+    public bool Has(string flag) => Flags.Contains(flag) || _values.ContainsKey(flag);
+    public string? Value(string flag) => _values.TryGetValue(flag, out var v) ? v : null;
 
     /// <summary>Returns null and sets <paramref name="error"/> (one line) for an unknown verb or flag.</summary>
     public static CommandLine? Parse(string[] args, out string error)
@@ -38,17 +44,34 @@ public sealed class CommandLine
         }
         verb ??= args.Length > 0 && args[0] is "--help" or "-h" ? Verb.Help : Verb.Run;
         var flags = new HashSet<string>(StringComparer.Ordinal);
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        var positionals = new List<string>();
         for (; i < args.Length; i++)
         {
             var a = args[i] == "-h" ? "--help" : args[i];
-            if (a != "--help" && Array.IndexOf(verb.Flags, a) < 0)
+            if (a == "--help" || Array.IndexOf(verb.Flags, a) >= 0)
             {
-                error = $"{(a.StartsWith('-') ? "unknown flag" : "unexpected argument")} \"{Escape(a)}\" for `jobd {verb.Name}`; usage: {verb.UsageLine}";
+                flags.Add(a);
+                continue;
+            }
+            if (Array.IndexOf(verb.ValueFlags, a) >= 0)
+            {
+                if (i + 1 == args.Length)
+                {
+                    error = $"flag {a} of `jobd {verb.Name}` needs a value; usage: {verb.UsageLine}";
+                    return null;
+                }
+                values[a] = args[++i];
+                continue;
+            }
+            if (a.StartsWith("--", StringComparison.Ordinal) || a.Length > 1 && a[0] == '-' || positionals.Count == verb.MaxPositionals)
+            {
+                error = $"{(a.StartsWith('-') && a != "-" ? "unknown flag" : "unexpected argument")} \"{Escape(a)}\" for `jobd {verb.Name}`; usage: {verb.UsageLine}";
                 return null;
             }
-            flags.Add(a);
+            positionals.Add(args[i]);
         }
-        return new CommandLine(verb, flags);
+        return new CommandLine(verb, flags, values, positionals);
     }
 
     private static string Escape(string s)
@@ -73,26 +96,51 @@ public sealed class Verb
         "  --reference  print the table of every variable (the README's configuration reference)",
         new[] { "--json", "--reference" });
 
+    public static readonly Verb Enqueue = new("enqueue",
+        "jobd enqueue TYPE [ARGS_JSON | -] [--queue Q] [--in DURATION | --at RFC3339] [--unique KEY] [--max-attempts N] [--timeout DURATION] [--json] | jobd enqueue --batch [--json]",
+        "Enqueue a job and print its id. ARGS_JSON is a JSON object (default {}), or - to read it from stdin.\n" +
+        "  --queue Q           the queue (default: default)\n" +
+        "  --in DURATION       run after this delay (500ms, 30s, 5m, 1h, 7d), measured by Redis' clock\n" +
+        "  --at RFC3339        run at this time, e.g. 2026-12-01T09:00:00Z\n" +
+        "  --unique KEY        if a pending or running job holds KEY, enqueue nothing and print that job's id\n" +
+        "                      (with a note on stderr; exit 0)\n" +
+        "  --max-attempts N    attempts before the job is dead (1-1000, default 25)\n" +
+        "  --timeout DURATION  per-attempt timeout (default: the worker's)\n" +
+        "  --json              print {\"id\":…,\"state\":\"ready\"|\"scheduled\"|\"duplicate\"}\n" +
+        "  --batch             read one job per line from stdin, as a JSON object with \"type\", \"args\" and the\n" +
+        "                      options above (\"queue\", \"in\", \"at\", \"unique\", \"max_attempts\", \"timeout\", \"id\");\n" +
+        "                      enqueue them pipelined and print one id per line. A bad line stops the batch with\n" +
+        "                      exit 65 after every line before it was enqueued.\n" +
+        "exit codes: 0 enqueued or duplicate, 64 usage, 65 bad job, 69 Redis unavailable or refusing, 78 configuration",
+        new[] { "--json", "--batch" }, new[] { "--queue", "--in", "--at", "--unique", "--max-attempts", "--timeout" }, 2);
+
     public static readonly Verb Version = new("version", "jobd version",
         "Print jobd's version, its .NET runtime and whether it is the Native-AOT build.", Array.Empty<string>());
 
     public static readonly Verb Help = new("help", "jobd help", "Print this help.", Array.Empty<string>());
 
-    public static readonly Verb[] All = { Run, Config, Version, Help };
-    public const string Usage = "jobd [run|config|version|help] [--help]";
+    public static readonly Verb[] All = { Run, Enqueue, Config, Version, Help };
+    public const string Usage = "jobd [run|enqueue|config|version|help] [--help]";
 
-    private Verb(string name, string usageLine, string description, string[] flags)
+    private Verb(string name, string usageLine, string description, string[] flags, string[]? valueFlags = null, int maxPositionals = 0)
     {
         Name = name;
         UsageLine = usageLine;
         Description = description;
         Flags = flags;
+        ValueFlags = valueFlags ?? Array.Empty<string>();
+        MaxPositionals = maxPositionals;
     }
 
     public string Name { get; }
     public string UsageLine { get; }
     public string Description { get; }
     public string[] Flags { get; }
+
+    /// <summary>Flags followed by a value ("--queue low").</summary>
+    public string[] ValueFlags { get; }
+
+    public int MaxPositionals { get; }
 
     public static Verb? Find(string name)
     {

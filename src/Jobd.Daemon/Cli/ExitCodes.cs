@@ -11,6 +11,9 @@ public static class ExitCodes
     /// <summary>EX_USAGE: unknown verb or flag, missing argument.</summary>
     public const int Usage = 64;
 
+    /// <summary>EX_DATAERR: a job given on the command line or stdin is malformed.</summary>
+    public const int DataErr = 65;
+
     /// <summary>EX_UNAVAILABLE: a dependency (Redis) is not available to a one-shot command.</summary>
     public const int Unavailable = 69;
 

@@ -28,10 +28,20 @@ public static class ConfigLoader
         var reader = new Reader(env);
         var redis = LoadRedis(reader);
         var dbText = reader.Text(ConfigSchema.DatabaseUrl);
+        var prefix = reader.Text(ConfigSchema.QueuePrefix) ?? Jobd.Queue.QueueKeys.PrefixDefault;
+        if (!Jobd.Queue.Names.IsPrefix(prefix))
+            throw new ConfigException(ConfigSchema.QueuePrefix.Name, ValueText.Quote(prefix) + " is not a valid prefix; " + Jobd.Queue.Names.PrefixRule);
+        long maxJobBytes = reader.Size(ConfigSchema.MaxJobBytes, Jobd.Queue.EnqueueCheck.MaxJobBytesDefault,
+            ConfigSchema.MaxJobBytesMin, ConfigSchema.MaxJobBytesMax);
+        // A job must fit in a reply with room for its other fields, or a worker could never fetch it.
+        if (maxJobBytes >= redis.MaxReplyBytes)
+            throw new ConfigException(ConfigSchema.MaxJobBytes.Name, $"must be below JOBD_REDIS_MAX_REPLY ({ValueParsers.FormatSize(redis.MaxReplyBytes)})");
         return new JobdConfig
         {
             Redis = redis,
             Database = dbText is null ? null : DatabaseSettings.Parse(dbText),
+            Keys = new Jobd.Queue.QueueKeys(prefix),
+            MaxJobBytes = maxJobBytes,
             ShutdownTimeout = reader.Duration(ConfigSchema.ShutdownTimeout, ConfigSchema.ShutdownTimeoutDefault,
                 TimeSpan.Zero, ConfigSchema.ShutdownTimeoutMax),
             LogLevel = reader.Choice(ConfigSchema.LogLevel, LogLevel.Info,

@@ -23,6 +23,8 @@ public static class ConfigPrinter
         Add(ConfigSchema.RedisTlsInsecure, c.Redis.TlsInsecure ? "true" : "false");
         Add(ConfigSchema.RedisConnectTimeout, ValueParsers.FormatDuration(c.Redis.ConnectTimeout));
         Add(ConfigSchema.RedisMaxReply, ValueParsers.FormatSize(c.Redis.MaxReplyBytes));
+        Add(ConfigSchema.QueuePrefix, c.Keys.Prefix);
+        Add(ConfigSchema.MaxJobBytes, ValueParsers.FormatSize(c.MaxJobBytes));
         Add(ConfigSchema.ShutdownTimeout, ValueParsers.FormatDuration(c.ShutdownTimeout));
         Add(ConfigSchema.LogLevel, c.LogLevel.ToString().ToLowerInvariant());
         Add(ConfigSchema.LogFormat, c.LogFormat.ToString().ToLowerInvariant());

@@ -16,6 +16,8 @@ public static class ConfigSchema
     public const long RedisMaxReplyDefault = 64L << 20;
     public const long RedisMaxReplyMin = 1L << 10;
     public const long RedisMaxReplyMax = 1L << 30;
+    public const long MaxJobBytesMin = 1L << 10;
+    public const long MaxJobBytesMax = 64L << 20;
     public static readonly TimeSpan ShutdownTimeoutDefault = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan ShutdownTimeoutMax = TimeSpan.FromHours(1);
 
@@ -43,6 +45,14 @@ public static class ConfigSchema
         "size, 1KB–1GB", ValueParsers.FormatSize(RedisMaxReplyDefault),
         "The largest reply jobd accepts from Redis; a larger one closes the connection with an error.");
 
+    public static readonly ConfigVariable QueuePrefix = new(Prefix + "PREFIX",
+        "1-32 of A-Z a-z 0-9 _ . -", Jobd.Queue.QueueKeys.PrefixDefault,
+        "Starts every Redis key, as the hash tag {PREFIX}: applications sharing a Redis keep apart by prefix.");
+
+    public static readonly ConfigVariable MaxJobBytes = new(Prefix + "MAX_JOB_BYTES",
+        "size, 1KB–64MB", ValueParsers.FormatSize(Jobd.Queue.EnqueueCheck.MaxJobBytesDefault),
+        "The largest job arguments accepted; `jobd enqueue` refuses larger ones. Must be below JOBD_REDIS_MAX_REPLY.");
+
     public static readonly ConfigVariable ShutdownTimeout = new(Prefix + "SHUTDOWN_TIMEOUT",
         "duration, 0s–1h", ValueParsers.FormatDuration(ShutdownTimeoutDefault),
         "Grace period after SIGTERM/SIGINT for the running job before it is put back in its queue.");
@@ -58,6 +68,6 @@ public static class ConfigSchema
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
-        ShutdownTimeout, LogLevel, LogFormat,
+        QueuePrefix, MaxJobBytes, ShutdownTimeout, LogLevel, LogFormat,
     };
 }

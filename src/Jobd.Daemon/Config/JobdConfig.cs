@@ -16,6 +16,11 @@ public sealed class JobdConfig
     /// <summary>Null when DATABASE_URL is unset: outcomes then stay in Redis only.</summary>
     public DatabaseSettings? Database { get; init; }
 
+    /// <summary>The key layout of the configured prefix, computed once.</summary>
+    public required Jobd.Queue.QueueKeys Keys { get; init; }
+
+    public required long MaxJobBytes { get; init; }
+
     public required TimeSpan ShutdownTimeout { get; init; }
     public required LogLevel LogLevel { get; init; }
 

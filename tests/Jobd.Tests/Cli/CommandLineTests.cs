@@ -38,6 +38,29 @@ public sealed class CommandLineTests
     {
         Assert.Null(CommandLine.Parse(new[] { "ru\nn" }, out var error));
         Assert.DoesNotContain('\n', error);
-        Assert.Contains("usage: jobd [run|config|version|help]", error);
+        Assert.Contains("usage: jobd [run|enqueue|config|version|help]", error);
+    }
+
+    [Fact]
+    public void Value_flags_and_positionals_parse_for_enqueue()
+    {
+        var cmd = CommandLine.Parse(new[] { "enqueue", "send", "{}", "--queue", "low", "--in", "5m", "--json" }, out var error);
+        Assert.Equal("", error);
+        Assert.Same(Verb.Enqueue, cmd!.Verb);
+        Assert.Equal(new[] { "send", "{}" }, cmd.Positionals);
+        Assert.Equal("low", cmd.Value("--queue"));
+        Assert.Equal("5m", cmd.Value("--in"));
+        Assert.True(cmd.Has("--json"));
+        Assert.Null(cmd.Value("--unique"));
+    }
+
+    [Fact]
+    public void A_third_positional_or_a_missing_value_is_refused()
+    {
+        Assert.Null(CommandLine.Parse(new[] { "enqueue", "a", "{}", "extra" }, out var e1));
+        Assert.Contains("unexpected argument \"extra\"", e1);
+        Assert.Null(CommandLine.Parse(new[] { "enqueue", "a", "--timeout" }, out var e2));
+        Assert.Contains("needs a value", e2);
+        Assert.NotNull(CommandLine.Parse(new[] { "enqueue", "a", "-" }, out _));
     }
 }
