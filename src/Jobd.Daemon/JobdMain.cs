@@ -13,7 +13,8 @@ namespace Jobd;
 /// </summary>
 public static class JobdMain
 {
-    public static async Task<int> RunAsync(string[] args)
+    /// <param name="register">Registers compiled-in handlers beside the built-in noop, sleep and fail.</param>
+    public static async Task<int> RunAsync(string[] args, Action<Jobd.Handlers.HandlerRegistry>? register = null)
     {
         var cmd = CommandLine.Parse(args, out var usageError);
         if (cmd is null)
@@ -72,6 +73,8 @@ public static class JobdMain
             await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
             return await EnqueueVerb.RunAsync(cmd, config, Console.In, stdout, Console.Error).ConfigureAwait(false);
         }
-        return await RunVerb.RunAsync(config).ConfigureAwait(false);
+        var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
+        register?.Invoke(handlers);
+        return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);
     }
 }

@@ -24,6 +24,11 @@ public sealed class QueueKeys
         Scheduled = Encode(":scheduled");
         Wake = Encode(":wake");
         QueueSet = Encode(":queues");
+        Leases = Encode(":leases");
+        Workers = Encode(":workers");
+        Dead = Encode(":dead");
+        Done = Encode(":done");
+        KeyPrefix = Encode(":");
         _jobPrefix = Encode(":job:");
         _uniquePrefix = Encode(":unique:");
     }
@@ -36,6 +41,15 @@ public sealed class QueueKeys
     public byte[] Scheduled { get; }
     public byte[] Wake { get; }
     public byte[] QueueSet { get; }
+    public byte[] Leases { get; }
+    public byte[] Workers { get; }
+    public byte[] Dead { get; }
+    public byte[] Done { get; }
+
+    /// <summary>"{P}:": scripts build per-job keys from it, in the same slot as their declared keys.</summary>
+    public byte[] KeyPrefix { get; }
+
+    public byte[] Worker(string workerId) => Encode(":worker:" + workerId);
 
     /// <summary>{P}:unique: alone, passed to the enqueue script when a job has no uniqueness key.</summary>
     public byte[] NoUnique => _uniquePrefix;

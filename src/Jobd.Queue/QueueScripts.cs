@@ -1,12 +1,19 @@
+using System;
 using System.IO;
 using Jobd.Resp;
 
 namespace Jobd.Queue;
 
-/// <summary>The protocol's Lua scripts (Scripts/*.lua, embedded), each loaded and hashed once per process.</summary>
+/// <summary>
+/// The protocol's Lua scripts (Scripts/*.lua, embedded), each loaded and hashed once per process. The worker
+/// scripts get common.lua's helpers inserted after their "#!lua" line, so each helper is written once.
+/// </summary>
 public static class QueueScripts
 {
-    public static RedisScript Enqueue { get; } = Load("enqueue.lua");
+    public static RedisScript Enqueue { get; } = new(Source("enqueue.lua"));
+    public static RedisScript Take { get; } = new(WithCommon("take.lua"));
+    public static RedisScript Tick { get; } = new(WithCommon("tick.lua"));
+    public static RedisScript Reclaim { get; } = new(WithCommon("reclaim.lua"));
 
     internal static string Source(string name)
     {
@@ -16,5 +23,12 @@ public static class QueueScripts
         return reader.ReadToEnd();
     }
 
-    private static RedisScript Load(string name) => new(Source(name));
+    internal static string WithCommon(string name)
+    {
+        var script = Source(name);
+        int firstLineEnd = script.IndexOf('\n');
+        if (!script.StartsWith("#!lua", StringComparison.Ordinal) || firstLineEnd < 0)
+            throw new InvalidDataException(name + " must start with a #!lua line");
+        return script[..(firstLineEnd + 1)] + Source("common.lua") + script[(firstLineEnd + 1)..];
+    }
 }

@@ -8,12 +8,12 @@ namespace Jobd.Cli;
 /// <summary>`jobd run`: wires the configuration, log, systemd notifier and signals to the <see cref="Daemon"/>.</summary>
 public static class RunVerb
 {
-    public static async Task<int> RunAsync(JobdConfig config)
+    public static async Task<int> RunAsync(JobdConfig config, Jobd.Handlers.HandlerRegistry handlers)
     {
         var log = Log.Stderr(config.LogFormat, config.LogLevel);
         using var notifier = SystemdNotifier.FromEnvironment();
         using var signals = new ShutdownSignals();
-        var daemon = new Daemon(config, log, notifier, WorkerIdentity.ForThisProcess());
+        var daemon = new Daemon(config, log, notifier, WorkerIdentity.ForThisProcess(), handlers);
         return await daemon.RunAsync(signals).ConfigureAwait(false);
     }
 }

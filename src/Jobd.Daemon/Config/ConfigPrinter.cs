@@ -25,9 +25,17 @@ public static class ConfigPrinter
         Add(ConfigSchema.RedisMaxReply, ValueParsers.FormatSize(c.Redis.MaxReplyBytes));
         Add(ConfigSchema.QueuePrefix, c.Keys.Prefix);
         Add(ConfigSchema.MaxJobBytes, ValueParsers.FormatSize(c.MaxJobBytes));
+        Add(ConfigSchema.Queues, string.Join(',', c.Queues));
+        Add(ConfigSchema.Heartbeat, ValueParsers.FormatDuration(c.Heartbeat));
+        Add(ConfigSchema.JobTimeout, ValueParsers.FormatDuration(c.JobTimeout));
+        Add(ConfigSchema.MaxRecoveries, c.MaxRecoveries.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add(ConfigSchema.DoneTtl, ValueParsers.FormatDuration(c.DoneTtl));
+        Add(ConfigSchema.DeadTtl, ValueParsers.FormatDuration(c.DeadTtl));
+        Add(ConfigSchema.DeadMax, c.DeadMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add(ConfigSchema.ShutdownTimeout, ValueParsers.FormatDuration(c.ShutdownTimeout));
         Add(ConfigSchema.LogLevel, c.LogLevel.ToString().ToLowerInvariant());
         Add(ConfigSchema.LogFormat, c.LogFormat.ToString().ToLowerInvariant());
+        Add(ConfigSchema.LogJobs, c.LogJobs ? "true" : "false");
         return list;
     }
 

@@ -18,6 +18,12 @@ public static class ConfigSchema
     public const long RedisMaxReplyMax = 1L << 30;
     public const long MaxJobBytesMin = 1L << 10;
     public const long MaxJobBytesMax = 64L << 20;
+    public static readonly TimeSpan HeartbeatDefault = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan JobTimeoutDefault = TimeSpan.FromMinutes(30);
+    public const int MaxRecoveriesDefault = 3;
+    public static readonly TimeSpan DoneTtlDefault = TimeSpan.FromHours(24);
+    public static readonly TimeSpan DeadTtlDefault = TimeSpan.FromDays(7);
+    public const int DeadMaxDefault = 10_000;
     public static readonly TimeSpan ShutdownTimeoutDefault = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan ShutdownTimeoutMax = TimeSpan.FromHours(1);
 
@@ -53,6 +59,38 @@ public static class ConfigSchema
         "size, 1KB–64MB", ValueParsers.FormatSize(Jobd.Queue.EnqueueCheck.MaxJobBytesDefault),
         "The largest job arguments accepted; `jobd enqueue` refuses larger ones. Must be below JOBD_REDIS_MAX_REPLY.");
 
+    public static readonly ConfigVariable Queues = new(Prefix + "QUEUES",
+        "comma-separated queue names, highest priority first", "default",
+        "The queues this worker takes jobs from, in strict priority order: a job of a later queue runs only when every earlier queue is empty.");
+
+    public static readonly ConfigVariable Heartbeat = new(Prefix + "HEARTBEAT",
+        "duration, 500ms–1m", ValueParsers.FormatDuration(HeartbeatDefault),
+        "How often a busy worker renews the lease of its running job; a lease lasts three intervals, so a job whose worker died runs again within about four.");
+
+    public static readonly ConfigVariable JobTimeout = new(Prefix + "JOB_TIMEOUT",
+        "duration, 1s–24h", ValueParsers.FormatDuration(JobTimeoutDefault),
+        "Timeout of one attempt for jobs enqueued without their own; the handler is cancelled and the attempt counts as a retryable failure.");
+
+    public static readonly ConfigVariable MaxRecoveries = new(Prefix + "MAX_RECOVERIES",
+        "integer, 1–100", MaxRecoveriesDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "A job recovered this many times from workers that died while running it goes to dead (reason worker_lost), so it cannot crash-loop the fleet.");
+
+    public static readonly ConfigVariable DoneTtl = new(Prefix + "DONE_TTL",
+        "duration, 1m–90d", ValueParsers.FormatDuration(DoneTtlDefault),
+        "How long a finished job's data stays in Redis.");
+
+    public static readonly ConfigVariable DeadTtl = new(Prefix + "DEAD_TTL",
+        "duration, 1h–365d", ValueParsers.FormatDuration(DeadTtlDefault),
+        "How long a dead job stays in Redis for inspection and retry.");
+
+    public static readonly ConfigVariable DeadMax = new(Prefix + "DEAD_MAX",
+        "integer, 1–10000000", DeadMaxDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "At most this many dead jobs are kept; the oldest go first.");
+
+    public static readonly ConfigVariable LogJobs = new(Prefix + "LOG_JOBS",
+        "boolean", "false",
+        "Log a line when each job starts and finishes (failures are always logged).");
+
     public static readonly ConfigVariable ShutdownTimeout = new(Prefix + "SHUTDOWN_TIMEOUT",
         "duration, 0s–1h", ValueParsers.FormatDuration(ShutdownTimeoutDefault),
         "Grace period after SIGTERM/SIGINT for the running job before it is put back in its queue.");
@@ -68,6 +106,7 @@ public static class ConfigSchema
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
-        QueuePrefix, MaxJobBytes, ShutdownTimeout, LogLevel, LogFormat,
+        QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax,
+        ShutdownTimeout, LogLevel, LogFormat, LogJobs,
     };
 }

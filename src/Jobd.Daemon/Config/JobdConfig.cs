@@ -21,6 +21,17 @@ public sealed class JobdConfig
 
     public required long MaxJobBytes { get; init; }
 
+    /// <summary>Queue names, highest priority first.</summary>
+    public required string[] Queues { get; init; }
+
+    public required TimeSpan Heartbeat { get; init; }
+    public required TimeSpan JobTimeout { get; init; }
+    public required int MaxRecoveries { get; init; }
+    public required TimeSpan DoneTtl { get; init; }
+    public required TimeSpan DeadTtl { get; init; }
+    public required int DeadMax { get; init; }
+    public required bool LogJobs { get; init; }
+
     public required TimeSpan ShutdownTimeout { get; init; }
     public required LogLevel LogLevel { get; init; }
 

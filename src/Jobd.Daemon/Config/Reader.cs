@@ -34,6 +34,28 @@ internal readonly struct Reader
         return n;
     }
 
+    public long Int(ConfigVariable v, long fallback, long min, long max)
+    {
+        var s = Text(v);
+        if (s is null) return fallback;
+        if (!ValueParsers.TryInt(s, out var n, out var problem)) throw new ConfigException(v.Name, problem + $"; expected {min} to {max}");
+        if (n < min || n > max) throw new ConfigException(v.Name, $"{ValueText.Quote(s)} is out of range; expected {min} to {max}");
+        return n;
+    }
+
+    /// <summary>A comma-separated list of names, each checked by <paramref name="valid"/>, none twice.</summary>
+    public string[] List(ConfigVariable v, string fallback, Func<string, bool> valid, string rule)
+    {
+        var parts = (Text(v) ?? fallback).Split(',', StringSplitOptions.TrimEntries);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in parts)
+        {
+            if (!valid(p)) throw new ConfigException(v.Name, $"{ValueText.Quote(p)} is not a valid name; {rule}");
+            if (!seen.Add(p)) throw new ConfigException(v.Name, $"{ValueText.Quote(p)} is listed twice");
+        }
+        return parts;
+    }
+
     public bool Bool(ConfigVariable v, bool fallback)
     {
         var s = Text(v);

@@ -74,6 +74,14 @@ internal static class ValueParsers
         return true;
     }
 
+    public static bool TryInt(string text, out long value, out string problem)
+    {
+        problem = "";
+        if (long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out value)) return true;
+        problem = ValueText.Quote(text) + " is not a whole number";
+        return false;
+    }
+
     public static bool TryBool(string text, out bool value, out string problem)
     {
         problem = "";

@@ -3,6 +3,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using Jobd.Cli;
 using Jobd.Config;
+using Jobd.Handlers;
+using Jobd.Queue;
 using Jobd.Ops;
 using Jobd.Resp;
 
@@ -12,8 +14,11 @@ namespace Jobd.Runtime;
 /// The supervisor of `jobd run`. Duties, in order:
 /// 1. announce itself (version, worker id, redacted endpoints) and warn about unsafe settings;
 /// 2. reach Redis, retrying with backoff for as long as it takes (STATUS says so), one log line per state change;
-/// 3. report READY=1, then keep the systemd watchdog fed while it waits for SIGTERM/SIGINT;
-/// 4. on the signal: STOPPING=1, close connections, exit 0.
+///    warn when Redis may evict queue keys (maxmemory-policy other than noeviction);
+/// 3. report READY=1 and start the execution loop and the control ticker, each on its own connection, and the
+///    watchdog, fed only while the loop is within the bound it announced (a wedged loop gets killed);
+/// 4. on the first SIGTERM/SIGINT: STOPPING=1, the loop takes nothing more and finishes or puts back its job
+///    (a second signal puts it back at once); then the ticker stops, connections close, exit 0.
 /// It never exits because a dependency is down; only a refusal that retrying cannot fix (a wrong password or a
 /// missing permission at start-up) ends it, with exit code 78.
 /// </summary>
@@ -21,17 +26,29 @@ public sealed class Daemon
 {
     private static readonly string[] ConfigurationRefusals = { "WRONGPASS", "NOAUTH", "NOPERM" };
 
+    /// <summary>Longest blocking wait of an idle loop; the wait ends at once when a job arrives.</summary>
+    public static readonly TimeSpan WakeWait = TimeSpan.FromSeconds(30);
+
+    /// <summary>Control tick of an idle worker when nothing is due sooner: about 0.1 commands per second.</summary>
+    public static readonly TimeSpan IdleTickInterval = TimeSpan.FromSeconds(10);
+
+    public const int TickBatch = 1000;
+    private static readonly PreparedCommand InfoMemory = PreparedCommand.Create("INFO", "memory");
+
     private readonly JobdConfig _config;
     private readonly Log _log;
     private readonly SystemdNotifier _notifier;
     private readonly string _workerId;
 
-    public Daemon(JobdConfig config, Log log, SystemdNotifier notifier, string workerId)
+    private readonly HandlerRegistry _handlers;
+
+    public Daemon(JobdConfig config, Log log, SystemdNotifier notifier, string workerId, HandlerRegistry handlers)
     {
         _config = config;
         _log = log;
         _notifier = notifier;
         _workerId = workerId;
+        _handlers = handlers;
     }
 
     public async Task<int> RunAsync(ShutdownSignals signals)
@@ -55,27 +72,79 @@ public sealed class Daemon
             return ExitCodes.Config;
         }
 
+        await WarnIfEvictingAsync(redis, signals.Graceful).ConfigureAwait(false);
+
+        var clock = TimeProvider.System;
+        var state = new LoopState(clock);
+        var limits = new WorkerLimits(LeaseMs: (long)(3 * _config.Heartbeat.TotalMilliseconds),
+            DoneTtlMs: (long)_config.DoneTtl.TotalMilliseconds, DeadTtlMs: (long)_config.DeadTtl.TotalMilliseconds,
+            DeadCap: _config.DeadMax, MaxArgsBytes: _config.MaxJobBytes, MaxRecoveries: _config.MaxRecoveries,
+            TickBatch: TickBatch, WorkerTtlMs: (long)(15 * _config.Heartbeat.TotalMilliseconds));
+        var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
+        // The loop's connection reports Redis going down and up; the control connection, to the same server,
+        // would only say it twice.
+        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
+        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock);
+        var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs);
+
         _notifier.Ready();
-        _notifier.Status("idle, ready for jobs");
-        _log.Info("ready");
-        await IdleUntilSignalAsync(signals.Graceful).ConfigureAwait(false);
-        return Stop(signals, "idle");
+        _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
+        using var stopTicker = new CancellationTokenSource();
+        var tickerTask = ticker.RunAsync(stopTicker.Token);
+        var watchdogTask = FeedWatchdogAsync(state, stopTicker.Token);
+        using var onStop = signals.Graceful.Register(() =>
+        {
+            _notifier.Stopping();
+            _log.Info($"stopping on {signals.Received}: taking no more jobs" + (state.Job is { } j ? $", job {j.Id} has {_config.ShutdownTimeout.TotalSeconds:0.#}s to finish" : ""));
+        });
+        await loop.RunAsync(signals.Graceful, signals.Immediate, _config.ShutdownTimeout).ConfigureAwait(false);
+        stopTicker.Cancel();
+        await tickerTask.ConfigureAwait(false);
+        await watchdogTask.ConfigureAwait(false);
+        _log.Info($"stopped after {state.JobsDone} jobs");
+        return ExitCodes.Ok;
     }
 
-    private async Task IdleUntilSignalAsync(CancellationToken stop)
+    /// <summary>Any policy but noeviction lets Redis delete queue keys under memory pressure, silently.</summary>
+    private async Task WarnIfEvictingAsync(RedisClient redis, CancellationToken cancel)
     {
-        var interval = WatchdogSettings.FromEnvironment();
         try
         {
-            if (interval is null)
-            {
-                await Task.Delay(Timeout.InfiniteTimeSpan, stop).ConfigureAwait(false);
-                return;
-            }
+            var info = (await redis.ExecuteAsync(InfoMemory, cancel).ConfigureAwait(false)).ThrowIfError().AsString() ?? "";
+            int at = info.IndexOf("maxmemory_policy:", StringComparison.Ordinal);
+            if (at < 0) return;
+            int end = info.IndexOfAny(new[] { '\r', '\n' }, at);
+            var policy = info[(at + 17)..(end < 0 ? info.Length : end)];
+            if (policy != "noeviction")
+                _log.Warn($"redis maxmemory-policy is {policy}: under memory pressure Redis may delete queued jobs; set it to noeviction");
+        }
+        catch (RedisServerException e)
+        {
+            _log.Debug("cannot read maxmemory-policy (INFO refused: " + e.Prefix + "); make sure it is noeviction");
+        }
+    }
+
+    private async Task FeedWatchdogAsync(LoopState state, CancellationToken stop)
+    {
+        var interval = WatchdogSettings.FromEnvironment();
+        if (interval is null) return;
+        bool starving = false;
+        try
+        {
             while (true)
             {
-                _notifier.Watchdog();
-                await Task.Delay(interval.Value, stop).ConfigureAwait(false);
+                if (state.IsHealthy(interval.Value))
+                {
+                    _notifier.Watchdog();
+                    starving = false;
+                }
+                else if (!starving)
+                {
+                    starving = true;
+                    _log.Error("the execution loop is past its deadline" + (state.Job is { } j ? $" (job {j.Id} {j.Type})" : "") + "; no longer feeding the systemd watchdog");
+                }
+                await Task.Delay(interval.Value, TimeProvider.System, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)

@@ -1,0 +1,132 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Ops;
+using Jobd.Queue;
+using Jobd.Resp;
+
+namespace Jobd.Runtime;
+
+/// <summary>
+/// The control timer, on a connection of its own. Each tick is one script call: heartbeat (extending the running
+/// job's lease), due scheduled and retry jobs moved to their queues, expired leases recovered, retention trimmed.
+/// Cadence: every heartbeat interval while a job runs (its lease is three intervals long); otherwise at the
+/// earliest due job or lease deadline the last tick reported, and at least every idle interval, so an idle
+/// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
+/// A failed tick is logged on state change only; the ticker never stops because Redis is down.
+/// </summary>
+public sealed class ControlTicker
+{
+    private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(20);
+    private readonly RedisClient _redis;
+    private readonly WorkerProtocol _protocol;
+    private readonly LoopState _state;
+    private readonly Log _log;
+    private readonly TimeSpan _heartbeat;
+    private readonly TimeSpan _idle;
+    private readonly int _batch;
+    private readonly TimeProvider _clock;
+    private readonly SemaphoreSlim _nudge = new(0, 1);
+    private readonly RedisBatch _commands = new();
+    private volatile bool _tickNow;
+    private bool _failing;
+
+    public ControlTicker(RedisClient redis, WorkerProtocol protocol, LoopState state, Log log, TimeSpan heartbeat, TimeSpan idle,
+        int batch, TimeProvider clock)
+    {
+        _redis = redis;
+        _protocol = protocol;
+        _state = state;
+        _log = log;
+        _heartbeat = heartbeat;
+        _idle = idle;
+        _batch = batch;
+        _clock = clock;
+    }
+
+    /// <summary>A job started: the next tick must come within one heartbeat interval (no extra tick now).</summary>
+    public void JobStarted() => Nudge();
+
+    /// <summary>The loop was woken but found nothing: a new earliest scheduled job may need an earlier tick.</summary>
+    public void TickSoon()
+    {
+        _tickNow = true;
+        Nudge();
+    }
+
+    private void Nudge()
+    {
+        if (_nudge.CurrentCount == 0)
+        {
+            try { _nudge.Release(); }
+            catch (SemaphoreFullException) { }
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        long next = _clock.GetTimestamp();
+        while (!stop.IsCancellationRequested)
+        {
+            var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), next);
+            if (wait > TimeSpan.Zero && !_tickNow)
+            {
+                bool nudged;
+                try { nudged = await _nudge.WaitAsync(wait, stop).ConfigureAwait(false); }
+                catch (OperationCanceledException) { return; }
+                if (nudged && !_tickNow)
+                {
+                    if (_state.Job is not null) next = Math.Min(next, _clock.GetTimestamp() + Ticks(_heartbeat));
+                    continue;
+                }
+            }
+            _tickNow = false;
+            next = _clock.GetTimestamp() + Ticks(await TickAsync(stop).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>One tick; returns how long until the next.</summary>
+    private async Task<TimeSpan> TickAsync(CancellationToken stop)
+    {
+        var job = _state.Job;
+        try
+        {
+            _commands.Clear();
+            _protocol.AppendTick(_commands, job?.Id, job?.Token);
+            var result = WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+            if (_failing)
+            {
+                _failing = false;
+                _log.Info("control tick working again");
+            }
+            Report(result, job);
+            if (result.Moved >= _batch) return TimeSpan.Zero;
+            if (_state.Job is not null) return _heartbeat;
+            var untilEvent = result.NextEventMs < 0 ? _idle : TimeSpan.FromMilliseconds(result.NextEventMs);
+            return untilEvent < MinDelay ? MinDelay : untilEvent < _idle ? untilEvent : _idle;
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            return TimeSpan.Zero;
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException)
+        {
+            if (!_failing && e is RedisServerException)
+                _log.Error("control tick failed: " + e.Message + "; retrying every heartbeat");
+            _failing = true;
+            return _heartbeat;
+        }
+    }
+
+    private void Report(in TickResult r, RunningJob? job)
+    {
+        for (int i = 0; i + 1 < r.Recovered.Length; i += 2)
+            _log.Warn($"recovered job {r.Recovered[i]} from worker {r.Recovered[i + 1]}, whose lease expired; back at the front of its queue, attempt unspent");
+        for (int i = 0; i + 1 < r.Buried.Length; i += 2)
+            _log.Error($"job {r.Buried[i]} is dead: its worker ({r.Buried[i + 1]}) died while running it too many times (worker_lost)");
+        if (r.Lease == 0 && job is not null)
+            _log.Warn($"lease lost: job {job.Id} was recovered by another worker while this one runs it; its outcome will not be recorded");
+    }
+
+    private long Ticks(TimeSpan t) => (long)(t.TotalSeconds * _clock.TimestampFrequency);
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Ops;
+using Jobd.Queue;
+using Jobd.Resp;
+
+namespace Jobd.Runtime;
+
+/// <summary>
+/// The one execution slot. Duties, in order, per turn:
+/// 1. after (re)connecting, reclaim a job whose take reply was lost with the connection;
+/// 2. settle the previous job and take the next, in one script call (one round trip per job when busy);
+/// 3. run it (JobRunner), or, with nothing ready, wait on the wake list with a blocking pop that any enqueue or
+///    due job ends at once (no polling);
+/// 4. on a graceful stop: take nothing more, settle (or put back) the running job, return.
+/// A Redis outage keeps the pending settlement and tries again once the client has reconnected; the loop never
+/// exits because a dependency is down.
+/// </summary>
+public sealed class ExecutionLoop
+{
+    private readonly RedisClient _redis;
+    private readonly WorkerProtocol _protocol;
+    private readonly JobRunner _runner;
+    private readonly LoopState _state;
+    private readonly ControlTicker _ticker;
+    private readonly Log _log;
+    private readonly SystemdNotifier _notifier;
+    private readonly bool _logJobs;
+    private readonly string _tokenPrefix;
+    private readonly RedisBatch _batch = new();
+    private long _takes;
+
+    public ExecutionLoop(RedisClient redis, WorkerProtocol protocol, JobRunner runner, LoopState state, ControlTicker ticker,
+        Log log, SystemdNotifier notifier, string workerId, bool logJobs)
+    {
+        _redis = redis;
+        _protocol = protocol;
+        _runner = runner;
+        _state = state;
+        _ticker = ticker;
+        _log = log;
+        _notifier = notifier;
+        _logJobs = logJobs;
+        // Tokens fence late settlements, so they must not repeat across workers: the worker id's random tail
+        // plus a counter.
+        _tokenPrefix = workerId[(workerId.LastIndexOf(':') + 1)..] + ".";
+    }
+
+    /// <param name="grace">After a graceful stop, how long Redis may take to accept the last settlement.</param>
+    public async Task RunAsync(CancellationToken graceful, CancellationToken immediate, TimeSpan grace)
+    {
+        // Takes and settlements are never cut short by the first signal (a take cancelled in flight may have run);
+        // only by the second one, or when Redis has not answered within the grace period after the first.
+        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(immediate);
+        using var arm = graceful.Register(() => { try { giveUp.CancelAfter(grace); } catch (ObjectDisposedException) { } });
+        var settle = Settlement.Nothing;
+        bool reclaim = true, idleAnnounced = false, woken = false;
+        while (true)
+        {
+            bool stopping = graceful.IsCancellationRequested;
+            if (stopping && settle.Kind == SettleKind.None) return;
+            try
+            {
+                if (reclaim)
+                {
+                    await ReclaimAsync(giveUp.Token).ConfigureAwait(false);
+                    reclaim = false;
+                }
+                _state.Progress(_redis.Options.CommandTimeout);
+                var (settled, job) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                Report(settle, settled);
+                // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
+                if (settle.Kind == SettleKind.Retry) _ticker.TickSoon();
+                settle = Settlement.Nothing;
+                if (job is null)
+                {
+                    if (stopping) return;
+                    if (woken) _ticker.TickSoon();
+                    if (!idleAnnounced)
+                    {
+                        _notifier.Status("idle, " + _state.JobsDone + " jobs done");
+                        idleAnnounced = true;
+                    }
+                    woken = await WaitForWorkAsync(graceful).ConfigureAwait(false);
+                    continue;
+                }
+                idleAnnounced = woken = false;
+                settle = await RunJobAsync(job, graceful, immediate).ConfigureAwait(false);
+            }
+            catch (RedisConnectionException)
+            {
+                // The client has logged "redis down" once and reconnects on the next call; the pending
+                // settlement is sent again then (a repeat of an applied one is recognised by its token), after
+                // reclaiming a take whose reply was lost.
+                reclaim = true;
+            }
+            catch (OperationCanceledException) when (giveUp.IsCancellationRequested || graceful.IsCancellationRequested)
+            {
+                if (settle.Kind != SettleKind.None && giveUp.IsCancellationRequested)
+                {
+                    _log.Warn($"stopping without recording job {settle.JobId}'s outcome ({settle.Kind}): Redis did not answer in time; the job will be recovered and run again");
+                    return;
+                }
+            }
+            catch (RedisServerException e)
+            {
+                _log.Error($"redis refused the take script: {e.Message}; trying again in 1s");
+                await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private void Report(in Settlement settle, SettleResult settled)
+    {
+        if (settle.Kind == SettleKind.None) return;
+        if (settled == SettleResult.LeaseLost)
+            _log.Warn($"lease lost: job {settle.JobId} was recovered while this worker ran it; its outcome ({settle.Kind}) was not recorded");
+        else if (settle.Kind is SettleKind.Retry or SettleKind.Dead)
+            _log.Warn($"job {settle.JobId} {(settle.Kind == SettleKind.Dead ? "failed for good" : "failed, will retry")}: {settle.Text}");
+        else if (settle.Kind == SettleKind.Requeue)
+            _log.Info($"job {settle.JobId} put back in its queue, attempt unspent (stopped before it finished)");
+    }
+
+    private async Task<Settlement> RunJobAsync(RunningJob job, CancellationToken graceful, CancellationToken immediate)
+    {
+        _state.Started(job, _runner.TimeoutOf(job));
+        _ticker.JobStarted();
+        if (_logJobs || _log.IsEnabled(LogLevel.Debug))
+            _log.Info($"job {job.Id} {job.Type} started (queue {job.Queue}, attempt {job.Attempt}/{job.MaxAttempts})");
+        var settle = await _runner.RunAsync(job, graceful, immediate).ConfigureAwait(false);
+        _state.Finished();
+        if (_logJobs && settle.Kind == SettleKind.Done) _log.Info($"job {job.Id} {job.Type} done");
+        return settle;
+    }
+
+    private async Task<(SettleResult, RunningJob?)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
+    {
+        _batch.Clear();
+        _protocol.AppendTake(_batch, settle, _tokenPrefix + (++_takes).ToString(System.Globalization.CultureInfo.InvariantCulture), takeNext);
+        var reply = await _redis.ExecuteAsync(_batch, cancel).ConfigureAwait(false);
+        return WorkerProtocol.ParseTake(reply);
+    }
+
+    private async Task ReclaimAsync(CancellationToken cancel)
+    {
+        _batch.Clear();
+        _protocol.AppendReclaim(_batch, null);
+        var reply = await _redis.ExecuteAsync(_batch, cancel).ConfigureAwait(false);
+        var id = reply.ThrowIfError().AsString();
+        if (!string.IsNullOrEmpty(id))
+            _log.Warn($"reclaimed job {id}: it was taken for this worker but the reply was lost with the connection; it is back at the front of its queue, attempt unspent");
+    }
+
+    /// <summary>Blocks until a wake token arrives (true) or the wait times out (false).</summary>
+    private async Task<bool> WaitForWorkAsync(CancellationToken graceful)
+    {
+        _state.Progress(_protocol.WakeWait + _redis.Options.CommandTimeout);
+        var woke = await _redis.ExecuteBlockingAsync(_protocol.WaitForWake, _protocol.WakeWait, graceful).ConfigureAwait(false);
+        return !woke.IsNil;
+    }
+}

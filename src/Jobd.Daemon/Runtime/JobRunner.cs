@@ -1,0 +1,67 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Handlers;
+using Jobd.Queue;
+
+namespace Jobd.Runtime;
+
+/// <summary>
+/// Runs one job and turns how it ended into a <see cref="Settlement"/>. Duties: find the handler (none: dead,
+/// "no_route"); enforce the timeout by cancelling the handler (a timeout is a retryable failure); treat an
+/// unhandled exception as retryable with its type and message; on a graceful stop let the job finish within
+/// the grace period, then cancel it and put it back unspent. Never throws: no job can crash the loop.
+/// </summary>
+public sealed class JobRunner
+{
+    private readonly HandlerRegistry _handlers;
+    private readonly TimeSpan _defaultTimeout;
+    private readonly TimeSpan _grace;
+    private readonly Random _random = new();
+
+    public JobRunner(HandlerRegistry handlers, TimeSpan defaultTimeout, TimeSpan grace)
+    {
+        _handlers = handlers;
+        _defaultTimeout = defaultTimeout;
+        _grace = grace;
+    }
+
+    public TimeSpan TimeoutOf(RunningJob job) => job.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : _defaultTimeout;
+
+    public async Task<Settlement> RunAsync(RunningJob job, CancellationToken graceful, CancellationToken immediate)
+    {
+        if (!_handlers.TryGet(job.Type, out var handler))
+            return new Settlement(SettleKind.Dead, job.Id, job.Token, "no_route: no handler for type " + job.Type, 0);
+
+        var timeout = TimeoutOf(job);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(immediate);
+        cancel.CancelAfter(timeout);
+        // After a graceful stop the job keeps running until the grace period ends, then it is cancelled too.
+        using var graceTimer = graceful.Register(() => { try { cancel.CancelAfter(_grace); } catch (ObjectDisposedException) { } });
+        JobOutcome outcome;
+        try
+        {
+            outcome = await handler.RunAsync(job, cancel.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            if (graceful.IsCancellationRequested || immediate.IsCancellationRequested)
+                return new Settlement(SettleKind.Requeue, job.Id, job.Token, "", 0);
+            outcome = JobOutcome.RetryLater($"timeout after {timeout.TotalSeconds:0.###}s");
+        }
+        catch (Exception e)
+        {
+            outcome = JobOutcome.RetryLater(e.GetType().Name + ": " + e.Message);
+        }
+        return outcome.Kind switch
+        {
+            OutcomeKind.Succeeded => new Settlement(SettleKind.Done, job.Id, job.Token, outcome.Result ?? "", 0),
+            OutcomeKind.Failed => new Settlement(SettleKind.Dead, job.Id, job.Token, outcome.Error ?? "failed", 0),
+            // take.lua applies the same rule, so a settlement built elsewhere cannot retry past the limit either.
+            _ when job.Attempt >= job.MaxAttempts => new Settlement(SettleKind.Dead, job.Id, job.Token,
+                $"attempts exhausted ({job.Attempt}): {outcome.Error ?? "retry"}", 0),
+            _ => new Settlement(SettleKind.Retry, job.Id, job.Token, outcome.Error ?? "retry",
+                (long)RetryPolicy.Delay(job.Attempt, _random, outcome.RetryAfter).TotalMilliseconds),
+        };
+    }
+}

@@ -1,0 +1,52 @@
+using System;
+using System.Threading;
+using Jobd.Queue;
+
+namespace Jobd.Runtime;
+
+/// <summary>
+/// What the execution loop is doing, published for the control ticker (which job's lease to extend) and the
+/// watchdog (is the loop making progress, or inside a wait that has a deadline?). Written by the loop only.
+/// </summary>
+public sealed class LoopState
+{
+    private readonly TimeProvider _clock;
+    private RunningJob? _job;
+    private long _progressAt;
+    private long _busyUntil;
+
+    public LoopState(TimeProvider clock)
+    {
+        _clock = clock;
+        _progressAt = clock.GetTimestamp();
+    }
+
+    public RunningJob? Job => Volatile.Read(ref _job);
+
+    public long JobsDone { get; private set; }
+
+    /// <summary>The loop is alive now and will be back within <paramref name="atMost"/> (a bounded wait or a job's deadline).</summary>
+    public void Progress(TimeSpan atMost)
+    {
+        long now = _clock.GetTimestamp();
+        Volatile.Write(ref _progressAt, now);
+        Volatile.Write(ref _busyUntil, now + (long)(atMost.TotalSeconds * _clock.TimestampFrequency));
+    }
+
+    public void Started(RunningJob job, TimeSpan deadline)
+    {
+        Volatile.Write(ref _job, job);
+        Progress(deadline);
+    }
+
+    public void Finished()
+    {
+        Volatile.Write(ref _job, null);
+        JobsDone++;
+        Progress(TimeSpan.Zero);
+    }
+
+    /// <summary>True while the loop is within the bound it announced: the watchdog may be fed.</summary>
+    public bool IsHealthy(TimeSpan slack) =>
+        _clock.GetTimestamp() <= Volatile.Read(ref _busyUntil) + (long)(slack.TotalSeconds * _clock.TimestampFrequency);
+}

@@ -1,0 +1,48 @@
+namespace Jobd.Queue;
+
+/// <summary>A job taken by this worker: what the handler needs, and the token that fences its settlement.</summary>
+public sealed class RunningJob
+{
+    public required string Id { get; init; }
+    public required string Type { get; init; }
+    public required string Queue { get; init; }
+    public required string ArgsJson { get; init; }
+    public required int Attempt { get; init; }
+    public required int MaxAttempts { get; init; }
+
+    /// <summary>The job's own timeout, or null for the worker's default.</summary>
+    public required long? TimeoutMs { get; init; }
+
+    public required int Recoveries { get; init; }
+    public required long EnqueuedAtMs { get; init; }
+    public required string Token { get; init; }
+}
+
+public enum SettleKind
+{
+    None,
+    Done,
+    Retry,
+    Dead,
+
+    /// <summary>Put back at the front of its queue with the attempt unspent (shutdown before it finished).</summary>
+    Requeue,
+}
+
+/// <summary>How the previous job ended, carried into the next take so that settling costs no extra round trip.</summary>
+public readonly record struct Settlement(SettleKind Kind, string JobId, string Token, string Text, long RetryDelayMs)
+{
+    public static Settlement Nothing => new(SettleKind.None, "", "", "", 0);
+}
+
+public enum SettleResult
+{
+    NothingToSettle = -1,
+
+    /// <summary>The job had been recovered and taken again under another token: this outcome was not recorded.</summary>
+    LeaseLost = 0,
+
+    Applied = 1,
+}
+
+public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried);

@@ -1,0 +1,89 @@
+#!lua flags=allow-oom
+-- tick: the control tick every worker runs on its own timer. In one round trip: heartbeat (extends the lease of
+-- the job it runs), moves due scheduled and retry jobs to their queues, recovers jobs whose lease expired (their
+-- worker died or was partitioned), trims finished jobs past their retention. Batch-limited: a caller that gets
+-- back a full batch runs it again at once. Safe with any number of replicas: each move is atomic.
+-- Helpers (now_ms, wake, release_unique, to_dead) come from common.lua.
+-- KEYS[1] leases set     {P}:leases
+-- KEYS[2] scheduled set  {P}:scheduled
+-- KEYS[3] workers set    {P}:workers        worker id -> last heartbeat (Redis ms)
+-- KEYS[4] worker hash    {P}:worker:<wid>
+-- KEYS[5] dead set       {P}:dead
+-- KEYS[6] done set       {P}:done
+-- KEYS[7] wake list      {P}:wake
+-- ARGV[1] worker id              ARGV[2] lease ms
+-- ARGV[3] running job id or ""   ARGV[4] its token
+-- ARGV[5] batch limit            ARGV[6] max recoveries before a job is dead
+-- ARGV[7] done ttl ms            ARGV[8] dead ttl ms            ARGV[9] dead cap
+-- ARGV[10] key prefix "{P}:"     ARGV[11] how long a silent worker stays listed, ms
+-- Returns {moved, lease, next_ms, recovered, buried} where lease is 1 (extended), 0 (lost: the job was
+-- recovered or settled elsewhere) or -1 (no job); next_ms is the time until the earliest scheduled job or lease
+-- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}.
+local P = ARGV[10]
+local now = now_ms()
+local limit = tonumber(ARGV[5])
+
+redis.call('ZADD', KEYS[3], now, ARGV[1])
+redis.call('HSET', KEYS[4], 'heartbeat', now)
+redis.call('PEXPIRE', KEYS[4], ARGV[11])
+local lease = -1
+if ARGV[3] ~= '' then
+  local job_key = P .. 'job:' .. ARGV[3]
+  local state, token = unpack(redis.call('HMGET', job_key, 'state', 'token'))
+  if state == 'running' and token == ARGV[4] then
+    redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[2]), ARGV[3])
+    lease = 1
+  else
+    lease = 0
+  end
+end
+
+local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
+for _, id in ipairs(due) do
+  redis.call('ZREM', KEYS[2], id)
+  local job_key = P .. 'job:' .. id
+  local queue = redis.call('HGET', job_key, 'queue')
+  if queue then
+    redis.call('HSET', job_key, 'state', 'ready')
+    redis.call('LPUSH', P .. 'q:' .. queue, id)
+    wake(KEYS[7])
+  end
+end
+
+local recovered, buried = {}, {}
+local max_recoveries = tonumber(ARGV[6])
+for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)) do
+  redis.call('ZREM', KEYS[1], id)
+  local job_key = P .. 'job:' .. id
+  local worker, recoveries, attempt, queue = unpack(redis.call('HMGET', job_key, 'worker', 'recoveries', 'attempt', 'queue'))
+  if queue then
+    recoveries = tonumber(recoveries) + 1
+    -- A recovery does not spend an attempt: the job did not fail, its worker vanished.
+    redis.call('HSET', job_key, 'recoveries', recoveries, 'attempt', math.max(0, tonumber(attempt) - 1), 'token', '')
+    if recoveries >= max_recoveries then
+      to_dead(P, KEYS[5], job_key, id, 'worker_lost: its worker died while running it ' .. recoveries .. ' times', now, ARGV[8], ARGV[9])
+      table.insert(buried, id)
+      table.insert(buried, worker or '')
+    else
+      redis.call('HSET', job_key, 'state', 'ready')
+      redis.call('RPUSH', P .. 'q:' .. queue, id)
+      wake(KEYS[7])
+      table.insert(recovered, id)
+      table.insert(recovered, worker or '')
+    end
+  end
+end
+
+redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[7]))
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[8]))
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[11]))
+
+local next_ms = -1
+for _, key in ipairs({KEYS[2], KEYS[1]}) do
+  local first = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+  if first[2] then
+    local wait = math.max(0, tonumber(first[2]) - now)
+    if next_ms < 0 or wait < next_ms then next_ms = wait end
+  end
+end
+return {#due, lease, next_ms, recovered, buried}

@@ -1,0 +1,123 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+using Jobd.Resp;
+
+namespace Jobd.Queue;
+
+/// <summary>Retention, leases and limits a worker passes to its scripts, in milliseconds.</summary>
+public sealed record WorkerLimits(long LeaseMs, long DoneTtlMs, long DeadTtlMs, long DeadCap, long MaxArgsBytes,
+    int MaxRecoveries, int TickBatch, long WorkerTtlMs);
+
+/// <summary>
+/// The worker's side of the protocol: encodes take, tick, reclaim and the blocking wake wait for one worker,
+/// with every key and fixed argument encoded once at start-up, and parses their replies. Holds no connection;
+/// the execution loop and the control tick each append to their own batch.
+/// </summary>
+public sealed class WorkerProtocol
+{
+    private readonly QueueKeys _keys;
+    private readonly byte[] _workerKey;
+    private readonly byte[][] _queueKeys;
+    private readonly byte[] _workerId;
+    private readonly WorkerLimits _limits;
+
+    public WorkerProtocol(QueueKeys keys, string workerId, IReadOnlyList<string> queues, WorkerLimits limits, TimeSpan wakeWait)
+    {
+        _keys = keys;
+        _limits = limits;
+        _workerId = Encoding.UTF8.GetBytes(workerId);
+        _workerKey = keys.Worker(workerId);
+        _queueKeys = new byte[queues.Count][];
+        for (int i = 0; i < queues.Count; i++) _queueKeys[i] = keys.Queue(queues[i]);
+        WakeWait = wakeWait;
+        WaitForWake = PreparedCommand.Create("BLPOP"u8.ToArray(), keys.Wake,
+            Encoding.ASCII.GetBytes(((long)wakeWait.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+    }
+
+    public TimeSpan WakeWait { get; }
+
+    /// <summary>BLPOP {P}:wake SECONDS, encoded once: the idle worker's only command besides its tick.</summary>
+    public PreparedCommand WaitForWake { get; }
+
+    public void AppendTake(RedisBatch batch, in Settlement settle, string newToken, bool takeNext)
+    {
+        int queues = takeNext ? _queueKeys.Length : 0;
+        batch.EvalSha(QueueScripts.Take, 6 + queues, 13)
+            .Arg(_keys.Leases).Arg(_workerKey).Arg(_keys.Scheduled).Arg(_keys.Dead).Arg(_keys.Done).Arg(_keys.Wake);
+        for (int i = 0; i < queues; i++) batch.Arg(_queueKeys[i]);
+        batch.Arg(_workerId).Arg(_limits.LeaseMs).Arg(newToken)
+            .Arg(settle.Kind switch
+            {
+                SettleKind.Done => "done"u8,
+                SettleKind.Retry => "retry"u8,
+                SettleKind.Dead => "dead"u8,
+                SettleKind.Requeue => "requeue"u8,
+                _ => ""u8,
+            })
+            .Arg(settle.JobId).Arg(settle.Token).Arg(settle.Text).Arg(settle.RetryDelayMs)
+            .Arg(_limits.DoneTtlMs).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap).Arg(_limits.MaxArgsBytes)
+            .Arg(_keys.KeyPrefix);
+    }
+
+    public static (SettleResult Settled, RunningJob? Job) ParseTake(RedisReply reply)
+    {
+        reply.ThrowIfError();
+        var items = reply.Items;
+        if (items is not { Length: 2 } || items[1].Items is not { } job)
+            throw new RedisProtocolException("take script: unexpected reply " + reply);
+        var settled = (SettleResult)items[0].Integer;
+        if (job.Length == 0) return (settled, null);
+        if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
+        string? timeout = job[6].AsString();
+        return (settled, new RunningJob
+        {
+            Id = job[0].AsString()!,
+            Type = job[1].AsString()!,
+            Queue = job[2].AsString()!,
+            ArgsJson = job[3].AsString()!,
+            Attempt = (int)job[4].Integer,
+            MaxAttempts = Int(job[5]),
+            TimeoutMs = string.IsNullOrEmpty(timeout) ? null : long.Parse(timeout, CultureInfo.InvariantCulture),
+            Recoveries = Int(job[7]),
+            EnqueuedAtMs = long.Parse(job[8].AsString()!, CultureInfo.InvariantCulture),
+            Token = job[9].AsString()!,
+        });
+    }
+
+    public void AppendTick(RedisBatch batch, string? jobId, string? token)
+    {
+        batch.EvalSha(QueueScripts.Tick, 7, 11)
+            .Arg(_keys.Leases).Arg(_keys.Scheduled).Arg(_keys.Workers).Arg(_workerKey).Arg(_keys.Dead).Arg(_keys.Done).Arg(_keys.Wake)
+            .Arg(_workerId).Arg(_limits.LeaseMs).Arg(jobId ?? "").Arg(token ?? "").Arg(_limits.TickBatch)
+            .Arg(_limits.MaxRecoveries).Arg(_limits.DoneTtlMs).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap)
+            .Arg(_keys.KeyPrefix).Arg(_limits.WorkerTtlMs);
+    }
+
+    public static TickResult ParseTick(RedisReply reply)
+    {
+        reply.ThrowIfError();
+        var items = reply.Items;
+        if (items is not { Length: 5 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
+        return new TickResult((int)items[0].Integer, (int)items[1].Integer, items[2].Integer, Strings(items[3]), Strings(items[4]));
+    }
+
+    public void AppendReclaim(RedisBatch batch, string? runningToken)
+    {
+        batch.EvalSha(QueueScripts.Reclaim, 3, 2).Arg(_keys.Leases).Arg(_workerKey).Arg(_keys.Wake)
+            .Arg(_keys.KeyPrefix).Arg(runningToken ?? "");
+    }
+
+    private static int Int(RedisReply r) => r.Kind == RedisReplyKind.Integer
+        ? (int)r.Integer
+        : int.Parse(r.AsString()!, CultureInfo.InvariantCulture);
+
+    private static string[] Strings(RedisReply r)
+    {
+        var items = r.Items ?? Array.Empty<RedisReply>();
+        var s = new string[items.Length];
+        for (int i = 0; i < items.Length; i++) s[i] = items[i].AsString() ?? "";
+        return s;
+    }
+}

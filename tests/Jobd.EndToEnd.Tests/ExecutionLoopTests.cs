@@ -1,0 +1,131 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+using Jobd.Testing;
+using Xunit;
+
+namespace Jobd.EndToEnd.Tests;
+
+/// <summary>The execution loop as users run it: published binary, real redis-server, jobs enqueued with the CLI.</summary>
+public sealed class ExecutionLoopTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(60);
+    private RedisTestDatabase _db = null!;
+    private WorkerHarness _h = null!;
+
+    public async Task InitializeAsync()
+    {
+        _db = await TestRedis.LeaseAsync();
+        _h = new WorkerHarness(_db.Url, _db.Probe);
+    }
+
+    public Task DisposeAsync()
+    {
+        _db.Dispose();
+        return Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task Two_workers_drain_every_job_exactly_once()
+    {
+        var ids = await _h.EnqueueAsync(WorkerHarness.Lines(3000, "{\"type\":\"noop\"}"));
+        await using var na = new NotifySocketListener();
+        await using var nb = new NotifySocketListener();
+        await using var a = await _h.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", na.SocketPath));
+        await using var b = await _h.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", nb.SocketPath));
+        // A worker says "idle" only after a take that settled its last job found every queue empty.
+        await na.Lines.WaitAsync(l => l.StartsWith("STATUS=idle", StringComparison.Ordinal), Drain, "worker a to drain");
+        await nb.Lines.WaitAsync(l => l.StartsWith("STATUS=idle", StringComparison.Ordinal), Drain, "worker b to drain");
+        using (var p = _db.Probe())
+        {
+            Assert.Equal((long)ids.Length, (long)p.Call("ZCARD", "{jobd}:done")!);
+            Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
+            Assert.Equal(0L, p.Call("ZCARD", "{jobd}:leases"));
+        }
+        foreach (var id in new[] { ids[0], ids[1500], ids[^1] })
+        {
+            Assert.Equal("done", _h.Field(id, "state"));
+            Assert.Equal("1", _h.Field(id, "attempt"));
+        }
+        a.Signal(ChildProcess.SIGTERM);
+        b.Signal(ChildProcess.SIGTERM);
+        Assert.Equal(0, await a.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(0, await b.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+    }
+
+    [Fact]
+    public async Task Queues_are_taken_in_strict_priority_order()
+    {
+        var low = await _h.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\",\"queue\":\"low\"}"));
+        var high = await _h.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\",\"queue\":\"high\"}"));
+        await using var w = await _h.StartWorkerAsync(("JOBD_QUEUES", "high,low"));
+        await WorkerHarness.LogLineAsync(w, $"job {low[^1]} noop done", Drain);
+        long lastHigh = 0, firstLow = long.MaxValue;
+        foreach (var id in high) lastHigh = Math.Max(lastHigh, _h.FieldLong(id, "finished_at"));
+        foreach (var id in low) firstLow = Math.Min(firstLow, _h.FieldLong(id, "started_at"));
+        Assert.True(lastHigh <= firstLow, $"a low job started at {firstLow} before the last high job finished at {lastHigh}");
+        var order = w.Stderr.Snapshot();
+        int lastHighLine = -1, firstLowLine = int.MaxValue;
+        for (int i = 0; i < order.Count; i++)
+        {
+            if (order[i].Contains("(queue high", StringComparison.Ordinal)) lastHighLine = i;
+            if (order[i].Contains("(queue low", StringComparison.Ordinal)) firstLowLine = Math.Min(firstLowLine, i);
+        }
+        Assert.True(lastHighLine < firstLowLine);
+    }
+
+    [Fact]
+    public async Task A_failing_job_is_retried_then_succeeds_with_its_attempts_counted()
+    {
+        var id = (await _h.EnqueueAsync("{\"type\":\"fail\",\"args\":{\"message\":\"flaky\",\"retry_after_ms\":100,\"succeed_on_attempt\":3}}\n"))[0];
+        await using var w = await _h.StartWorkerAsync();
+        await WorkerHarness.LogLineAsync(w, $"job {id} fail done", Drain);
+        Assert.Equal("done", _h.Field(id, "state"));
+        Assert.Equal("3", _h.Field(id, "attempt"));
+        Assert.Equal("flaky", _h.Field(id, "last_error"));
+        Assert.Equal(2, w.Stderr.Snapshot().Count(l => l.Contains($"job {id} failed, will retry: flaky", StringComparison.Ordinal)));
+    }
+
+    [Theory]
+    [InlineData("{\"type\":\"fail\",\"args\":{\"permanent\":true,\"message\":\"card declined\"}}", "card declined")]
+    [InlineData("{\"type\":\"no_such_type\"}", "no_route: no handler for type no_such_type")]
+    [InlineData("{\"type\":\"sleep\",\"args\":{\"ms\":\"soon\"}}", "malformed args for sleep: $.ms")]
+    [InlineData("{\"type\":\"fail\",\"max_attempts\":2,\"args\":{\"retry_after_ms\":50,\"message\":\"down\"}}", "attempts exhausted (2): down")]
+    [InlineData("{\"type\":\"sleep\",\"timeout\":\"100ms\",\"max_attempts\":1,\"args\":{\"ms\":60000}}", "attempts exhausted (1): timeout after 0.1s")]
+    public async Task Jobs_that_cannot_succeed_go_to_dead_with_their_reason(string job, string reason)
+    {
+        var id = (await _h.EnqueueAsync(job + "\n"))[0];
+        await using var w = await _h.StartWorkerAsync();
+        await WorkerHarness.LogLineAsync(w, $"job {id} failed for good", Drain);
+        Assert.Equal("dead", _h.Field(id, "state"));
+        Assert.Contains(reason, _h.Field(id, "last_error"));
+        using var p = _db.Probe();
+        Assert.NotNull(p.Call("ZSCORE", "{jobd}:dead", id));
+        Assert.InRange((long)p.Call("PTTL", "{jobd}:job:" + id)!, 1, (long)TimeSpan.FromDays(7).TotalMilliseconds);
+        Assert.False(w.HasExited);
+    }
+
+    [Fact]
+    public async Task A_delayed_job_waits_for_its_time_then_wakes_an_idle_worker()
+    {
+        await using var w = await _h.StartWorkerAsync();
+        var id = (await _h.EnqueueAsync("{\"type\":\"noop\",\"in\":\"1500ms\"}\n"))[0];
+        Assert.Equal("scheduled", _h.Field(id, "state"));
+        await WorkerHarness.LogLineAsync(w, $"job {id} noop done", TimeSpan.FromSeconds(15));
+        long started = _h.FieldLong(id, "started_at"), due = _h.FieldLong(id, "run_at");
+        Assert.True(started >= due, $"started {started} before due {due}");
+    }
+
+    [Fact]
+    public async Task A_finished_job_releases_its_unique_key_and_expires()
+    {
+        var id = (await _h.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];
+        await using var w = await _h.StartWorkerAsync(("JOBD_DONE_TTL", "1h"));
+        await WorkerHarness.LogLineAsync(w, $"job {id} noop done", Drain);
+        using var p = _db.Probe();
+        Assert.Equal(0L, p.Call("EXISTS", "{jobd}:unique:once"));
+        Assert.InRange((long)p.Call("PTTL", "{jobd}:job:" + id)!, 1, 3_600_000);
+        var again = (await _h.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];
+        Assert.NotEqual(id, again);
+    }
+}
