@@ -6,6 +6,11 @@ using System;
 
 namespace Jobd.Resp;
 
+/// <summary>
+/// Commands encoded for one write: build once and reuse (a batch that is not cleared re-sends the same bytes), or
+/// Clear and refill. Arguments are copied in as given: pass keys as pre-encoded byte[]. NOT thread-safe; do not
+/// change a batch while a connection is sending it.
+/// </summary>
 public sealed class RedisBatch : IDisposable
 {
     private readonly RespBuffer _buffer = new(1024);

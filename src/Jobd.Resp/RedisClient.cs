@@ -11,6 +11,11 @@ using System.Threading.Tasks;
 
 namespace Jobd.Resp;
 
+/// <summary>
+/// A reconnecting client over one <see cref="RedisConnection"/> at a time. NOT thread-safe: one caller at a time;
+/// give each loop (the blocking fetch, the control tick) a client of its own. Commands are never retried here:
+/// a <see cref="RedisConnectionException"/> reaches the caller, and the next call reconnects.
+/// </summary>
 public sealed class RedisClient : IAsyncDisposable
 {
     private readonly Action<RedisConnectionState, string>? _stateChanged;

@@ -19,11 +19,11 @@ public sealed partial class RedisConnection
 
     /// <summary>Sends a prepared frame and awaits its reply within CommandTimeout. Allocates nothing for integer, nil, OK or PONG replies.</summary>
     public ValueTask<RedisReply> ExecuteAsync(PreparedCommand command, CancellationToken cancellationToken = default) =>
-        SingleAsync(command.Frame, null, Options.CommandTimeout, cancellationToken);
+        SingleAsync(command.Frame, null, Options.CommandTimeout, false, cancellationToken);
 
     /// <summary>Runs a batch holding exactly one command (EVALSHA included, with its NOSCRIPT fallback).</summary>
     public ValueTask<RedisReply> ExecuteAsync(RedisBatch command, CancellationToken cancellationToken = default) =>
-        SingleAsync(Single(command).Written, command, Options.CommandTimeout, cancellationToken);
+        SingleAsync(Single(command).Written, command, Options.CommandTimeout, false, cancellationToken);
 
     /// <summary>
     /// A blocking command (BLMOVE, BLPOP, BZPOPMIN…) whose own timeout is <paramref name="blockTimeout"/>
@@ -31,11 +31,11 @@ public sealed partial class RedisConnection
     /// connection of its own. On cancellation the connection is discarded, so the pending reply dies with it.
     /// </summary>
     public ValueTask<RedisReply> ExecuteBlockingAsync(PreparedCommand command, TimeSpan blockTimeout, CancellationToken cancellationToken = default) =>
-        SingleAsync(command.Frame, null, BlockingDeadline(blockTimeout), cancellationToken);
+        SingleAsync(command.Frame, null, BlockingDeadline(blockTimeout), true, cancellationToken);
 
     /// <inheritdoc cref="ExecuteBlockingAsync(PreparedCommand, TimeSpan, CancellationToken)"/>
     public ValueTask<RedisReply> ExecuteBlockingAsync(RedisBatch command, TimeSpan blockTimeout, CancellationToken cancellationToken = default) =>
-        SingleAsync(Single(command).Written, command, BlockingDeadline(blockTimeout), cancellationToken);
+        SingleAsync(Single(command).Written, command, BlockingDeadline(blockTimeout), true, cancellationToken);
 
     /// <summary>
     /// Sends every command of <paramref name="batch"/> in one write and reads one reply per command into
@@ -47,7 +47,7 @@ public sealed partial class RedisConnection
     {
         batch.EnsureComplete();
         if (replies.Length < batch.Count) throw new ArgumentException($"room for {batch.Count} replies is needed", nameof(replies));
-        return RunAsync(batch.Written, batch.Count, batch, replies, Options.CommandTimeout, cancellationToken);
+        return RunAsync(batch.Written, batch.Count, batch, replies, Options.CommandTimeout, false, cancellationToken);
     }
 
     private TimeSpan BlockingDeadline(TimeSpan blockTimeout) =>
@@ -61,9 +61,10 @@ public sealed partial class RedisConnection
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<RedisReply> SingleAsync(ReadOnlyMemory<byte> frame, RedisBatch? batch, TimeSpan timeout, CancellationToken cancellationToken)
+    private async ValueTask<RedisReply> SingleAsync(ReadOnlyMemory<byte> frame, RedisBatch? batch, TimeSpan timeout, bool blocking,
+        CancellationToken cancellationToken)
     {
-        await RunAsync(frame, 1, batch, _single, timeout, cancellationToken).ConfigureAwait(false);
+        await RunAsync(frame, 1, batch, _single, timeout, blocking, cancellationToken).ConfigureAwait(false);
         var reply = _single[0];
         _single[0] = default;
         return reply.ThrowIfError();
@@ -71,9 +72,10 @@ public sealed partial class RedisConnection
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask RunAsync(ReadOnlyMemory<byte> frame, int count, RedisBatch? batch, RedisReply[] replies,
-        TimeSpan timeout, CancellationToken cancellationToken)
+        TimeSpan timeout, bool blocking, CancellationToken cancellationToken)
     {
         Enter();
+        _pollReplies = _plainTcp && !blocking; // a blocking wait must not hold a thread: it waits asynchronously
         var registration = Watch(cancellationToken);
         try
         {

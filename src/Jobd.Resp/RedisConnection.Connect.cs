@@ -44,7 +44,7 @@ public sealed partial class RedisConnection
         if (Options.ClientName is not null) batch.Begin(3).Arg(ClientName).Arg(SetNameName).Arg(Options.ClientName);
         if (batch.Count == 0) return;
         var replies = new RedisReply[batch.Count];
-        await RunAsync(batch.Written, batch.Count, null, replies, Options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+        await RunAsync(batch.Written, batch.Count, null, replies, Options.ConnectTimeout, false, cancellationToken).ConfigureAwait(false);
         // The first refusal explains the rest (after a failed AUTH, SELECT answers NOAUTH).
         foreach (var reply in replies) reply.ThrowIfError();
     }

@@ -14,6 +14,15 @@ using System.Threading.Tasks;
 
 namespace Jobd.Resp;
 
+/// <summary>
+/// One RESP2 connection. NOT thread-safe: one caller at a time (a concurrent call throws InvalidOperationException);
+/// only <see cref="Break"/> and disposal may come from another thread. Any I/O error, deadline, cancellation or
+/// malformed reply breaks it for good (<see cref="IsBroken"/>); make a new one, or use <see cref="RedisClient"/>.
+/// Replies: integers, nil, OK/PONG/QUEUED allocate nothing; bulk strings are copied into a new byte[] the caller owns.
+/// Waiting: over plain TCP a non-blocking command's reply is awaited on the calling thread (poll(2), bounded by
+/// CommandTimeout; see ReadWaitingSynchronously for why), so cancel it from another thread; blocking commands and
+/// TLS connections wait asynchronously.
+/// </summary>
 public sealed partial class RedisConnection : IAsyncDisposable
 {
     private const int ReceiveBufferInitialBytes = 16 * 1024;
@@ -21,15 +30,20 @@ public sealed partial class RedisConnection : IAsyncDisposable
     private const int ReceiveBufferKeptBytes = 64 * 1024;
     // Room for the header and CRLF around a bulk string of exactly MaxReplyBytes.
     private const int FrameOverheadBytes = 64;
+    private const int ReplyPollSliceMilliseconds = 10;
 
     private readonly Socket _socket;
     private readonly Stream _stream;
+    private readonly bool _plainTcp;
+    private bool _pollReplies;
     private readonly Timer _deadline;
     private byte[] _in;
     private int _start, _end;
     private long _deadlineAt = long.MaxValue;
     private TimeSpan _deadlineLength;
     private string? _broken;
+    private long _timerDueAt = long.MaxValue;
+    private readonly object _timerGate = new();
     private int _busy;
 
     private RedisConnection(RedisOptions options, Socket socket, Stream stream)
@@ -37,6 +51,7 @@ public sealed partial class RedisConnection : IAsyncDisposable
         Options = options;
         _socket = socket;
         _stream = stream;
+        _plainTcp = stream is NetworkStream;
         _in = ArrayPool<byte>.Shared.Rent(ReceiveBufferInitialBytes);
         _deadline = new Timer(static s => ((RedisConnection)s!).OnDeadline(), this, Timeout.Infinite, Timeout.Infinite);
     }
@@ -80,17 +95,37 @@ public sealed partial class RedisConnection : IAsyncDisposable
             return;
         }
         _deadlineLength = timeout;
-        Volatile.Write(ref _deadlineAt, Environment.TickCount64 + (long)timeout.TotalMilliseconds);
-        _deadline.Change(timeout, Timeout.InfiniteTimeSpan);
+        long at = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        Interlocked.Exchange(ref _deadlineAt, at); // a full fence: OnDeadline must see it or Arm must see its reset
+        // Usually a field write only: a timer already due no later than this deadline re-schedules itself when it
+        // fires, so a busy connection does not pay for a timer-queue update per command.
+        if (at >= Volatile.Read(ref _timerDueAt)) return;
+        lock (_timerGate)
+        {
+            if (at >= _timerDueAt) return;
+            _timerDueAt = at;
+            _deadline.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
     }
 
     private void Disarm() => Volatile.Write(ref _deadlineAt, long.MaxValue);
 
     private void OnDeadline()
     {
-        // A timer that fires after Disarm or a later Arm finds a deadline still in the future and does nothing.
-        if (Volatile.Read(ref _deadlineAt) <= Environment.TickCount64)
-            Break($"no reply from {Endpoint} within {_deadlineLength.TotalSeconds:0.###}s");
+        lock (_timerGate)
+        {
+            Interlocked.Exchange(ref _timerDueAt, long.MaxValue);
+            long at = Volatile.Read(ref _deadlineAt);
+            long now = Environment.TickCount64;
+            if (at == long.MaxValue) return; // disarmed: the next Arm schedules the timer again
+            if (at > now)
+            {
+                _timerDueAt = at;
+                _deadline.Change(TimeSpan.FromMilliseconds(at - now), Timeout.InfiniteTimeSpan);
+                return;
+            }
+        }
+        Break($"no reply from {Endpoint} within {_deadlineLength.TotalSeconds:0.###}s");
     }
 
     private CancellationTokenRegistration Watch(CancellationToken cancellationToken) =>
@@ -111,17 +146,42 @@ public sealed partial class RedisConnection : IAsyncDisposable
         {
             if (_end > _start && RespParser.TryMeasure(_in.AsSpan(_start, _end - _start), Options.MaxReplyBytes, out int length))
             {
+                if (length > ReplyLimit) throw ReplyTooLarge();
                 var reply = RespParser.Parse(_in.AsSpan(_start, length));
                 _start += length;
                 if (_start == _end) ResetBuffer();
                 return reply;
             }
             MakeRoom();
-            int read = await _stream.ReadAsync(_in.AsMemory(_end)).ConfigureAwait(false);
+            int read = _pollReplies
+                ? ReadWaitingSynchronously()
+                : await _stream.ReadAsync(_in.AsMemory(_end)).ConfigureAwait(false);
             if (read == 0) throw new RedisConnectionException($"{Endpoint} closed the connection");
             _end += read;
         }
     }
+
+    /// <summary>
+    /// Plain TCP, non-blocking commands: waits for the reply in poll(2), in slices so a Break (deadline,
+    /// cancellation) from another thread is noticed, then reads synchronously. Why not an asynchronous read: the
+    /// first asynchronous wait registers the socket with the runtime's epoll thread, which from then on wakes for
+    /// every reply and halves round trips per second (measured with tests/bench/Jobd.Bench). Cost: the calling
+    /// thread is held while Redis answers (at most CommandTimeout). Blocking commands and TLS wait asynchronously.
+    /// </summary>
+    private int ReadWaitingSynchronously()
+    {
+        while (!_socket.Poll(ReplyPollSliceMilliseconds * 1000, SelectMode.SelectRead))
+        {
+            // Break disposes the socket: the next Poll throws ObjectDisposedException, which Failure translates.
+        }
+        return _stream.Read(_in, _end, _in.Length - _end);
+    }
+
+    /// <summary>A whole reply, all elements together, is bounded like a single bulk string.</summary>
+    private long ReplyLimit => Options.MaxReplyBytes + FrameOverheadBytes;
+
+    private RedisProtocolException ReplyTooLarge() =>
+        new($"reply from {Endpoint} larger than {Options.MaxReplyBytes} bytes (MaxReplyBytes); connection closed");
 
     private void ResetBuffer()
     {
@@ -136,17 +196,17 @@ public sealed partial class RedisConnection : IAsyncDisposable
     /// <summary>Grows by doubling only when full, so memory follows the bytes received, not the lengths announced.</summary>
     private void MakeRoom()
     {
-        if (_end < _in.Length) return;
         int buffered = _end - _start;
+        // Bounds a reply made of many elements that are each under the limit (the pool may round a buffer up).
+        long limit = ReplyLimit;
+        if (buffered >= limit) throw ReplyTooLarge();
+        if (_end < _in.Length) return;
         if (_start > 0 && buffered < _in.Length / 2)
         {
             _in.AsSpan(_start, buffered).CopyTo(_in);
         }
         else
         {
-            long limit = Options.MaxReplyBytes + FrameOverheadBytes;
-            if (buffered >= limit)
-                throw new RedisProtocolException($"reply from {Endpoint} larger than {Options.MaxReplyBytes} bytes (MaxReplyBytes); connection closed");
             int size = (int)Math.Min(Math.Min((long)_in.Length * 2, limit), Array.MaxLength);
             var bigger = ArrayPool<byte>.Shared.Rent(size);
             _in.AsSpan(_start, buffered).CopyTo(bigger);

@@ -8,6 +8,7 @@ using System.Text;
 
 namespace Jobd.Resp;
 
+/// <summary>A Lua script and its SHA1, computed once. Immutable and thread-safe; share one instance per script.</summary>
 public sealed class RedisScript
 {
     private static readonly byte[] EvalShaName = "EVALSHA"u8.ToArray();

@@ -6,6 +6,8 @@ using System;
 
 namespace Jobd.Resp;
 
+/// <summary>Stateless RESP2 reply parsing (thread-safe). Shape after Garnet's RespReadUtils: Try-methods that say
+/// "need more bytes" with false and throw only on malformed input.</summary>
 public static class RespParser
 {
     /// <summary>Deepest nesting of arrays accepted; real replies nest a handful of levels (XREAD: 4).</summary>

@@ -71,6 +71,25 @@ public sealed class HostileReplyTests
     }
 
     [Fact]
+    public async Task ASilentServerEndsTheTlsHandshakeAtTheConnectTimeout()
+    {
+        await using var server = new HostileServer(null);
+        var options = At(server) with { UseTls = true, ConnectTimeout = TimeSpan.FromMilliseconds(300) };
+        var e = await Assert.ThrowsAsync<RedisConnectionException>(() => RedisConnection.ConnectAsync(options));
+        Assert.Contains("no answer within 0.3s", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ASilentServerEndsTheLoginAtTheConnectTimeout()
+    {
+        await using var server = new HostileServer(null);
+        var options = At(server) with { Password = "hunter2", ConnectTimeout = TimeSpan.FromMilliseconds(300) };
+        var e = await Assert.ThrowsAsync<RedisConnectionException>(() => RedisConnection.ConnectAsync(options));
+        Assert.Contains("no reply from 127.0.0.1:", e.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task NothingListeningIsAConnectionError()
     {
         int port;

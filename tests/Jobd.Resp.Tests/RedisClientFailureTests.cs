@@ -123,6 +123,36 @@ public sealed class RedisClientFailureTests
     }
 
     [Fact]
+    public async Task CancellingACommandAwaitingItsReplyDiscardsTheConnection()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var c = await RedisConnection.ConnectAsync(TestConnections.Options(server));
+        using var cts = new CancellationTokenSource();
+        // On another thread: a non-blocking command on plain TCP waits for its reply on the calling thread.
+        var sleeping = Task.Run(async () => await c.ExecuteAsync(PreparedCommand.Create("DEBUG", "SLEEP", "1"), cts.Token));
+        cts.Cancel(); // before or after the send: either way the reply can never reach a later command
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => sleeping);
+        Assert.True(c.IsBroken);
+        await Assert.ThrowsAsync<RedisConnectionException>(async () => await c.PingAsync());
+        await using var fresh = await RedisConnection.ConnectAsync(TestConnections.Options(server));
+        Assert.Equal("mine", TestConnections.Text(await fresh.ExecuteAsync(PreparedCommand.Create("ECHO", "mine"))));
+    }
+
+    [Fact]
+    public async Task AShortDeadlineAfterALongBlockingOneStillApplies()
+    {
+        await using var server = await RedisServer.StartAsync();
+        await using var c = await RedisConnection.ConnectAsync(TestConnections.Options(server) with { CommandTimeout = TimeSpan.FromMilliseconds(200) });
+        using (var probe = server.Probe()) probe.Call("RPUSH", "ready", "x");
+        // Answers at once, but its deadline (30 s + margin) was the one scheduled.
+        var popped = await c.ExecuteBlockingAsync(PreparedCommand.Create("BLPOP", "ready", "30"), TimeSpan.FromSeconds(30));
+        Assert.Equal("x", TestConnections.Text(popped.Items![1]));
+        // DEBUG SLEEP answers after one second: only a deadline re-scheduled to 200 ms turns that into a failure.
+        var e = await Assert.ThrowsAsync<RedisConnectionException>(async () => await c.ExecuteAsync(PreparedCommand.Create("DEBUG", "SLEEP", "1")));
+        Assert.Contains("within 0.2s", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConnectionsKilledByTheServerAreReplaced()
     {
         await using var server = await RedisServer.StartAsync();

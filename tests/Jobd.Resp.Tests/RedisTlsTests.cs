@@ -8,25 +8,33 @@ using Xunit;
 
 namespace Jobd.Resp.Tests;
 
-public sealed class RedisTlsTests : IAsyncLifetime
+/// <summary>One PKI and one TLS redis-server for the class: generating RSA keys is the slow part.</summary>
+public sealed class TlsRedisFixture : IAsyncLifetime
 {
-    private TestCertificates _certs = null!;
-    private RedisServer _server = null!;
-    private int _tlsPort;
+    public TestCertificates Certs { get; private set; } = null!;
+    public RedisServer Server { get; private set; } = null!;
+    public int TlsPort { get; private set; }
 
     public async Task InitializeAsync()
     {
-        _certs = await TestCertificates.CreateAsync();
-        _tlsPort = FreePort.Next();
-        _server = await RedisServer.StartAsync("--tls-port", _tlsPort.ToString(), "--tls-cert-file", _certs.ServerCert,
-            "--tls-key-file", _certs.ServerKey, "--tls-ca-cert-file", _certs.CaFile, "--tls-auth-clients", "no");
+        Certs = await TestCertificates.CreateAsync();
+        TlsPort = FreePort.Next();
+        Server = await RedisServer.StartAsync("--tls-port", TlsPort.ToString(), "--tls-cert-file", Certs.ServerCert,
+            "--tls-key-file", Certs.ServerKey, "--tls-ca-cert-file", Certs.CaFile, "--tls-auth-clients", "no");
     }
 
     public async Task DisposeAsync()
     {
-        await _server.DisposeAsync();
-        _certs.Dispose();
+        await Server.DisposeAsync();
+        Certs.Dispose();
     }
+}
+
+public sealed class RedisTlsTests(TlsRedisFixture tls) : IClassFixture<TlsRedisFixture>
+{
+    private readonly TestCertificates _certs = tls.Certs;
+    private readonly RedisServer _server = tls.Server;
+    private readonly int _tlsPort = tls.TlsPort;
 
     private RedisOptions Tls(string host = "localhost") => new() { Host = host, Port = _tlsPort, UseTls = true, Database = 2 };
 

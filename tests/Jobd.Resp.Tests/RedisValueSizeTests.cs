@@ -46,4 +46,21 @@ public sealed class RedisValueSizeTests
         Assert.True(c.IsBroken);
         await Assert.ThrowsAsync<RedisConnectionException>(async () => await c.PingAsync());
     }
+
+    [Fact]
+    public async Task AnArrayOfSmallElementsIsBoundedByTheLimitToo()
+    {
+        using var db = await TestRedis.LeaseAsync();
+        using (var probe = db.Probe())
+            for (int i = 0; i < 4; i++) probe.Call("RPUSH", "parts", new string('x', 512));
+        using (var probe = db.Probe())
+            for (int i = 0; i < 16; i++) probe.Call("RPUSH", "more", new string('x', 8 * 1024));
+        await using var c = await RedisConnection.ConnectAsync(TestConnections.Options(db) with { MaxReplyBytes = 1024 });
+        // Complete in the first read (2 KB), then larger than the receive buffer (128 KB): refused either way.
+        var e = await Assert.ThrowsAsync<RedisProtocolException>(async () => await c.ExecuteAsync(PreparedCommand.Create("LRANGE", "parts", "0", "-1")));
+        Assert.Contains("larger than 1024 bytes", e.Message, StringComparison.Ordinal);
+        await using var d = await RedisConnection.ConnectAsync(TestConnections.Options(db) with { MaxReplyBytes = 20 * 1024 });
+        e = await Assert.ThrowsAsync<RedisProtocolException>(async () => await d.ExecuteAsync(PreparedCommand.Create("LRANGE", "more", "0", "-1")));
+        Assert.Contains("larger than 20480 bytes", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -7,7 +7,7 @@ using Jobd.Testing;
 
 namespace Jobd.Resp.Tests;
 
-internal sealed class TestCertificates : IDisposable
+public sealed class TestCertificates : IDisposable
 {
     private TestCertificates(string dir) => Dir = dir;
 

@@ -7,17 +7,9 @@ namespace Jobd.Bench;
 
 internal static class RedisBenchmarkTool
 {
-    private const string Requests = "200000";
+    private const string Requests = "100000";
 
-    public static double Median(int port, string[] test, int runs)
-    {
-        var rates = new double[runs];
-        for (int i = 0; i < runs; i++) rates[i] = Run(port, test);
-        Array.Sort(rates);
-        return rates[runs / 2];
-    }
-
-    private static double Run(int port, string[] test)
+    public static double Run(int port, string[] test)
     {
         var psi = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in new[] { "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", "1", "-P", "1", "-n", Requests, "-q" })

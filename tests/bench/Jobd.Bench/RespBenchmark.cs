@@ -26,41 +26,72 @@ internal static class RespBenchmark
         evalSha.EvalSha(script, 1, 0).Arg("jobd-bench:counter"u8); // encoded once, re-sent as is
         await connection.ExecuteAsync(evalSha).ConfigureAwait(false); // loads the script (NOSCRIPT fallback)
 
-        Console.WriteLine($"jobd-bench resp: 127.0.0.1:{port}, one connection, {Runs} runs of {perRun.TotalSeconds:0.#}s, median");
-        double pingRate = await MedianAsync(() => connection.ExecuteAsync(ping), perRun).ConfigureAwait(false);
-        double evalRate = await MedianAsync(() => connection.ExecuteAsync(evalSha), perRun).ConfigureAwait(false);
+        Console.WriteLine($"jobd-bench resp: 127.0.0.1:{port}, one connection, {Runs} rounds of {perRun.TotalSeconds:0.#}s per measurement, medians");
+        await WarmUpAsync(() => connection.ExecuteAsync(ping)).ConfigureAwait(false);
+        await WarmUpAsync(() => connection.ExecuteAsync(evalSha)).ConfigureAwait(false);
+        // Rounds interleave jobd and redis-benchmark so background load on the machine hits both alike.
+        var ours = new double[2, Runs];
+        var theirs = new double[2, Runs];
+        var raw = new double[1, Runs];
+        for (int round = 0; round < Runs; round++)
+        {
+            ours[0, round] = await RateAsync(() => connection.ExecuteAsync(ping), perRun).ConfigureAwait(false);
+            theirs[0, round] = RedisBenchmarkTool.Run(port, ["-t", "ping_mbulk"]);
+            raw[0, round] = RawSocketBaseline.Rate(port, perRun);
+            ours[1, round] = await RateAsync(() => connection.ExecuteAsync(evalSha), perRun).ConfigureAwait(false);
+            theirs[1, round] = RedisBenchmarkTool.Run(port, ["EVALSHA", script.Sha1, "1", "jobd-bench:counter"]);
+            Console.WriteLine($"round {round + 1}: PING {ours[0, round]:0} vs {theirs[0, round]:0} rt/s (raw socket {raw[0, round]:0}); EVALSHA {ours[1, round]:0} vs {theirs[1, round]:0} rt/s");
+        }
         var pingAlloc = await AllocationsAsync(() => connection.ExecuteAsync(ping)).ConfigureAwait(false);
         var evalAlloc = await AllocationsAsync(() => connection.ExecuteAsync(evalSha)).ConfigureAwait(false);
 
-        double redisPing = RedisBenchmarkTool.Median(port, ["-t", "ping_mbulk"], Runs);
-        double redisEval = RedisBenchmarkTool.Median(port, ["EVALSHA", script.Sha1, "1", "jobd-bench:counter"], Runs);
-
-        Console.WriteLine($"PING     jobd.resp {pingRate,10:0} rt/s   redis-benchmark -c 1 -P 1 {redisPing,10:0} rt/s   ratio {Ratio(pingRate, redisPing)}");
-        Console.WriteLine($"EVALSHA  jobd.resp {evalRate,10:0} rt/s   redis-benchmark -c 1 -P 1 {redisEval,10:0} rt/s   ratio {Ratio(evalRate, redisEval)}");
+        string[] names = ["PING   ", "EVALSHA"];
+        for (int t = 0; t < 2; t++)
+        {
+            double a = Median(ours, t), b = Median(theirs, t);
+            Console.WriteLine($"{names[t]}  jobd.resp {a,9:0} rt/s   redis-benchmark -c 1 -P 1 {b,9:0} rt/s   ratio of medians {Ratio(a, b)}, "
+                              + $"median of per-round ratios {Ratio(MedianRatio(ours, theirs, t), 1)}");
+        }
+        Console.WriteLine($"PING over a raw blocking socket in this process: {Median(raw, 0):0} rt/s (ratio {Ratio(Median(raw, 0), Median(theirs, 0))} to redis-benchmark)");
         Console.WriteLine($"allocated per PING:    {pingAlloc.Thread:0.###} B (this thread), {pingAlloc.Process:0.###} B (whole process)");
         Console.WriteLine($"allocated per EVALSHA: {evalAlloc.Thread:0.###} B (this thread), {evalAlloc.Process:0.###} B (whole process)");
+    }
+
+    /// <summary>Each round runs both clients back to back, so its ratio is the least disturbed by load elsewhere.</summary>
+    private static double MedianRatio(double[,] ours, double[,] theirs, int test)
+    {
+        var row = new double[Runs];
+        for (int i = 0; i < Runs; i++) row[i] = ours[test, i] / theirs[test, i];
+        Array.Sort(row);
+        return row[Runs / 2];
+    }
+
+    private static double Median(double[,] rates, int test)
+    {
+        var row = new double[Runs];
+        for (int i = 0; i < Runs; i++) row[i] = rates[test, i];
+        Array.Sort(row);
+        return row[Runs / 2];
     }
 
     private static string Ratio(double ours, double theirs) =>
         theirs > 0 ? (ours / theirs).ToString("0.00", CultureInfo.InvariantCulture) + "x" : "n/a";
 
-    private static async Task<double> MedianAsync(Func<ValueTask<RedisReply>> call, TimeSpan perRun)
+    private static async Task WarmUpAsync(Func<ValueTask<RedisReply>> call)
     {
         for (int i = 0; i < WarmUpCalls; i++) await call().ConfigureAwait(false);
-        var rates = new double[Runs];
-        for (int run = 0; run < Runs; run++)
+    }
+
+    private static async Task<double> RateAsync(Func<ValueTask<RedisReply>> call, TimeSpan perRun)
+    {
+        long calls = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < perRun)
         {
-            long calls = 0;
-            var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < perRun)
-            {
-                for (int i = 0; i < 1000; i++) await call().ConfigureAwait(false);
-                calls += 1000;
-            }
-            rates[run] = calls / clock.Elapsed.TotalSeconds;
+            for (int i = 0; i < 1000; i++) await call().ConfigureAwait(false);
+            calls += 1000;
         }
-        Array.Sort(rates);
-        return rates[Runs / 2];
+        return calls / clock.Elapsed.TotalSeconds;
     }
 
     /// <summary>Bytes per call in steady state, measured on the calling thread and across the whole process.</summary>
