@@ -29,6 +29,9 @@ public sealed class ExecutionLoop
     private readonly bool _logJobs;
     private readonly string _tokenPrefix;
     private readonly RedisBatch _batch = new();
+
+    /// <summary>How long after the grace period (or a second signal) Redis may take to record the last outcome.</summary>
+    public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
     private long _takes;
 
     public ExecutionLoop(RedisClient redis, WorkerProtocol protocol, JobRunner runner, LoopState state, ControlTicker ticker,
@@ -50,10 +53,12 @@ public sealed class ExecutionLoop
     /// <param name="grace">After a graceful stop, how long Redis may take to accept the last settlement.</param>
     public async Task RunAsync(CancellationToken graceful, CancellationToken immediate, TimeSpan grace)
     {
-        // Takes and settlements are never cut short by the first signal (a take cancelled in flight may have run);
-        // only by the second one, or when Redis has not answered within the grace period after the first.
-        using var giveUp = CancellationTokenSource.CreateLinkedTokenSource(immediate);
-        using var arm = graceful.Register(() => { try { giveUp.CancelAfter(grace); } catch (ObjectDisposedException) { } });
+        // Takes and settlements are never cut short by a signal (a take cancelled in flight may have run, and the
+        // put-back after a stop must still happen): they give up only when Redis has not answered SettleMargin
+        // after the grace period (first signal) or after the second signal.
+        using var giveUp = new CancellationTokenSource();
+        using var armGraceful = graceful.Register(() => GiveUpAfter(giveUp, grace + SettleMargin));
+        using var armImmediate = immediate.Register(() => GiveUpAfter(giveUp, SettleMargin));
         var settle = Settlement.Nothing;
         bool reclaim = true, idleAnnounced = false, woken = false;
         while (true)
@@ -109,6 +114,12 @@ public sealed class ExecutionLoop
                 await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             }
         }
+    }
+
+    private static void GiveUpAfter(CancellationTokenSource giveUp, TimeSpan delay)
+    {
+        try { giveUp.CancelAfter(delay); }
+        catch (ObjectDisposedException) { }
     }
 
     private void Report(in Settlement settle, SettleResult settled)
