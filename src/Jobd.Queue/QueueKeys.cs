@@ -27,7 +27,7 @@ public sealed class QueueKeys
         Leases = Encode(":leases");
         Workers = Encode(":workers");
         Dead = Encode(":dead");
-        Done = Encode(":done");
+        Stats = Encode(":stats");
         KeyPrefix = Encode(":");
         _jobPrefix = Encode(":job:");
         _uniquePrefix = Encode(":unique:");
@@ -44,7 +44,7 @@ public sealed class QueueKeys
     public byte[] Leases { get; }
     public byte[] Workers { get; }
     public byte[] Dead { get; }
-    public byte[] Done { get; }
+    public byte[] Stats { get; }
 
     /// <summary>"{P}:": scripts build per-job keys from it, in the same slot as their declared keys.</summary>
     public byte[] KeyPrefix { get; }

@@ -45,7 +45,7 @@ public sealed class WorkerProtocol
     {
         int queues = takeNext ? _queueKeys.Length : 0;
         batch.EvalSha(QueueScripts.Take, 6 + queues, 13)
-            .Arg(_keys.Leases).Arg(_workerKey).Arg(_keys.Scheduled).Arg(_keys.Dead).Arg(_keys.Done).Arg(_keys.Wake);
+            .Arg(_keys.Leases).Arg(_workerKey).Arg(_keys.Scheduled).Arg(_keys.Dead).Arg(_keys.Stats).Arg(_keys.Wake);
         for (int i = 0; i < queues; i++) batch.Arg(_queueKeys[i]);
         batch.Arg(_workerId).Arg(_limits.LeaseMs).Arg(newToken)
             .Arg(settle.Kind switch
@@ -88,10 +88,10 @@ public sealed class WorkerProtocol
 
     public void AppendTick(RedisBatch batch, string? jobId, string? token)
     {
-        batch.EvalSha(QueueScripts.Tick, 7, 11)
-            .Arg(_keys.Leases).Arg(_keys.Scheduled).Arg(_keys.Workers).Arg(_workerKey).Arg(_keys.Dead).Arg(_keys.Done).Arg(_keys.Wake)
+        batch.EvalSha(QueueScripts.Tick, 7, 10)
+            .Arg(_keys.Leases).Arg(_keys.Scheduled).Arg(_keys.Workers).Arg(_workerKey).Arg(_keys.Dead).Arg(_keys.Stats).Arg(_keys.Wake)
             .Arg(_workerId).Arg(_limits.LeaseMs).Arg(jobId ?? "").Arg(token ?? "").Arg(_limits.TickBatch)
-            .Arg(_limits.MaxRecoveries).Arg(_limits.DoneTtlMs).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap)
+            .Arg(_limits.MaxRecoveries).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap)
             .Arg(_keys.KeyPrefix).Arg(_limits.WorkerTtlMs);
     }
 

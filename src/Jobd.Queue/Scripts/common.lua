@@ -10,9 +10,9 @@ local function wake(wake_key)
   redis.call('LTRIM', wake_key, 0, 999)
 end
 
--- The uniqueness key is released only by the job that holds it.
-local function release_unique(P, job_key, id)
-  local u = redis.call('HGET', job_key, 'unique')
+-- The uniqueness key is released only by the job that holds it. Pass the job's 'unique' field when already read.
+local function release_unique(P, job_key, id, u)
+  if u == nil then u = redis.call('HGET', job_key, 'unique') end
   if u and u ~= '' and redis.call('GET', P .. 'unique:' .. u) == id then redis.call('DEL', P .. 'unique:' .. u) end
 end
 

@@ -6,7 +6,7 @@
 -- KEYS[2]  worker hash     {P}:worker:<wid>  job, token: what this worker holds (reclaimed after a lost reply)
 -- KEYS[3]  scheduled set   {P}:scheduled
 -- KEYS[4]  dead set        {P}:dead          id -> time of death
--- KEYS[5]  done set        {P}:done          id -> time of completion
+-- KEYS[5]  stats hash      {P}:stats         counters: done, dead, retried
 -- KEYS[6]  wake list       {P}:wake
 -- KEYS[7..] queue lists    {P}:q:<name>, in strict priority order (may be none: settle only)
 -- ARGV[1]  worker id
@@ -31,7 +31,7 @@ local kind = ARGV[4]
 if kind ~= '' then
   local id = ARGV[5]
   local job_key = P .. 'job:' .. id
-  local state, token, attempt, max_attempts, queue = unpack(redis.call('HMGET', job_key, 'state', 'token', 'attempt', 'max_attempts', 'queue'))
+  local state, token, attempt, max_attempts, queue, unique = unpack(redis.call('HMGET', job_key, 'state', 'token', 'attempt', 'max_attempts', 'queue', 'unique'))
   if token ~= ARGV[6] then
     settled = 0
   elseif state ~= 'running' then
@@ -42,16 +42,18 @@ if kind ~= '' then
     if kind == 'done' then
       redis.call('HSET', job_key, 'state', 'done', 'result', ARGV[7], 'finished_at', now)
       redis.call('PEXPIRE', job_key, ARGV[9])
-      redis.call('ZADD', KEYS[5], now, id)
-      release_unique(P, job_key, id)
+      redis.call('HINCRBY', KEYS[5], 'done', 1)
+      release_unique(P, job_key, id, unique or '')
     elseif kind == 'retry' and tonumber(attempt) < tonumber(max_attempts) then
       local due = now + tonumber(ARGV[8])
       redis.call('HSET', job_key, 'state', 'retry', 'last_error', ARGV[7], 'run_at', due)
       redis.call('ZADD', KEYS[3], due, id)
+      redis.call('HINCRBY', KEYS[5], 'retried', 1)
     elseif kind == 'retry' or kind == 'dead' then
       local reason = ARGV[7]
       if kind == 'retry' then reason = 'attempts exhausted (' .. attempt .. '): ' .. reason end
       to_dead(P, KEYS[4], job_key, id, reason, now, ARGV[10], ARGV[11])
+      redis.call('HINCRBY', KEYS[5], 'dead', 1)
     elseif kind == 'requeue' then
       redis.call('HSET', job_key, 'state', 'ready', 'attempt', math.max(0, tonumber(attempt) - 1))
       redis.call('RPUSH', P .. 'q:' .. queue, id)
@@ -60,7 +62,6 @@ if kind ~= '' then
       return redis.error_reply('ERR jobd: unknown settle kind ' .. kind)
     end
   end
-  redis.call('HSET', KEYS[2], 'job', '', 'token', '')
 end
 
 for k = 7, #KEYS do
@@ -68,9 +69,9 @@ for k = 7, #KEYS do
     local id = redis.call('RPOP', KEYS[k])
     if not id then break end
     local job_key = P .. 'job:' .. id
-    local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'timeout_ms', 'recoveries', 'enqueued_at', 'state')
+    local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'timeout_ms', 'recoveries', 'enqueued_at')
     if f[1] then
-      local size = redis.call('HSTRLEN', job_key, 'args')
+      local size = #f[3]
       if size > tonumber(ARGV[12]) then
         to_dead(P, KEYS[4], job_key, id, 'payload_too_large (' .. size .. ' bytes)', now, ARGV[10], ARGV[11])
       else
@@ -84,4 +85,5 @@ for k = 7, #KEYS do
     -- An id without its hash (purged, or expired) is dropped: there is nothing left to run.
   end
 end
+if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
 return {settled, {}}

@@ -9,23 +9,23 @@
 -- KEYS[3] workers set    {P}:workers        worker id -> last heartbeat (Redis ms)
 -- KEYS[4] worker hash    {P}:worker:<wid>
 -- KEYS[5] dead set       {P}:dead
--- KEYS[6] done set       {P}:done
+-- KEYS[6] stats hash     {P}:stats        counters: recovered, dead
 -- KEYS[7] wake list      {P}:wake
 -- ARGV[1] worker id              ARGV[2] lease ms
 -- ARGV[3] running job id or ""   ARGV[4] its token
 -- ARGV[5] batch limit            ARGV[6] max recoveries before a job is dead
--- ARGV[7] done ttl ms            ARGV[8] dead ttl ms            ARGV[9] dead cap
--- ARGV[10] key prefix "{P}:"     ARGV[11] how long a silent worker stays listed, ms
+-- ARGV[7] dead ttl ms            ARGV[8] dead cap
+-- ARGV[9] key prefix "{P}:"      ARGV[10] how long a silent worker stays listed, ms
 -- Returns {moved, lease, next_ms, recovered, buried} where lease is 1 (extended), 0 (lost: the job was
--- recovered or settled elsewhere) or -1 (no job); next_ms is the time until the earliest scheduled job or lease
+-- recovered or settled elsewhere) or -1 (no job); finished jobs need no trimming (their hashes expire); next_ms is the time until the earliest scheduled job or lease
 -- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}.
-local P = ARGV[10]
+local P = ARGV[9]
 local now = now_ms()
 local limit = tonumber(ARGV[5])
 
 redis.call('ZADD', KEYS[3], now, ARGV[1])
 redis.call('HSET', KEYS[4], 'heartbeat', now)
-redis.call('PEXPIRE', KEYS[4], ARGV[11])
+redis.call('PEXPIRE', KEYS[4], ARGV[10])
 local lease = -1
 if ARGV[3] ~= '' then
   local job_key = P .. 'job:' .. ARGV[3]
@@ -61,22 +61,23 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
     -- A recovery does not spend an attempt: the job did not fail, its worker vanished.
     redis.call('HSET', job_key, 'recoveries', recoveries, 'attempt', math.max(0, tonumber(attempt) - 1), 'token', '')
     if recoveries >= max_recoveries then
-      to_dead(P, KEYS[5], job_key, id, 'worker_lost: its worker died while running it ' .. recoveries .. ' times', now, ARGV[8], ARGV[9])
+      to_dead(P, KEYS[5], job_key, id, 'worker_lost: its worker died while running it ' .. recoveries .. ' times', now, ARGV[7], ARGV[8])
+      redis.call('HINCRBY', KEYS[6], 'dead', 1)
       table.insert(buried, id)
       table.insert(buried, worker or '')
     else
       redis.call('HSET', job_key, 'state', 'ready')
       redis.call('RPUSH', P .. 'q:' .. queue, id)
       wake(KEYS[7])
+      redis.call('HINCRBY', KEYS[6], 'recovered', 1)
       table.insert(recovered, id)
       table.insert(recovered, worker or '')
     end
   end
 end
 
-redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now - tonumber(ARGV[7]))
-redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[8]))
-redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[11]))
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now - tonumber(ARGV[7]))
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[10]))
 
 local next_ms = -1
 for _, key in ipairs({KEYS[2], KEYS[1]}) do
