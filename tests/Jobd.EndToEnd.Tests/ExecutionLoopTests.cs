@@ -25,32 +25,44 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task Two_workers_drain_every_job_exactly_once()
+    [Theory]
+    [InlineData(2, 3000)]
+    [InlineData(5, 10_000)]
+    public async Task Workers_drain_every_job_exactly_once(int workers, int jobs)
     {
-        var ids = await _h.EnqueueAsync(WorkerHarness.Lines(3000, "{\"type\":\"noop\"}"));
-        await using var na = new NotifySocketListener();
-        await using var nb = new NotifySocketListener();
-        await using var a = await _h.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", na.SocketPath));
-        await using var b = await _h.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", nb.SocketPath));
-        // A worker says "idle" only after a take that settled its last job found every queue empty.
-        await na.Lines.WaitAsync(l => l.StartsWith("STATUS=idle", StringComparison.Ordinal), Drain, "worker a to drain");
-        await nb.Lines.WaitAsync(l => l.StartsWith("STATUS=idle", StringComparison.Ordinal), Drain, "worker b to drain");
-        using (var p = _db.Probe())
+        var ids = await _h.EnqueueAsync(WorkerHarness.Lines(jobs, "{\"type\":\"noop\"}"));
+        var listeners = new NotifySocketListener[workers];
+        var processes = new ChildProcess[workers];
+        try
         {
-            Assert.Equal(ids.Length.ToString(), p.Call("HGET", "{jobd}:stats", "done"));
-            Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
-            Assert.Equal(0L, p.Call("ZCARD", "{jobd}:leases"));
+            for (int i = 0; i < workers; i++)
+            {
+                listeners[i] = new NotifySocketListener();
+                processes[i] = await _h.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", listeners[i].SocketPath));
+            }
+            // A worker says "idle" only after a take that settled its last job found every queue empty.
+            foreach (var l in listeners)
+                await l.Lines.WaitAsync(x => x.StartsWith("STATUS=idle", StringComparison.Ordinal), Drain, "a worker to drain");
+            using (var p = _db.Probe())
+            {
+                Assert.Equal(ids.Length.ToString(), p.Call("HGET", "{jobd}:stats", "done"));
+                Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
+                Assert.Equal(0L, p.Call("ZCARD", "{jobd}:leases"));
+                Assert.Null(p.Call("HGET", "{jobd}:stats", "recovered"));
+            }
+            foreach (var id in new[] { ids[0], ids[ids.Length / 2], ids[^1] })
+            {
+                Assert.Equal("done", _h.Field(id, "state"));
+                Assert.Equal("1", _h.Field(id, "attempt"));
+            }
+            foreach (var w in processes) w.Signal(ChildProcess.SIGTERM);
+            foreach (var w in processes) Assert.Equal(0, await w.WaitForExitAsync(TimeSpan.FromSeconds(5)));
         }
-        foreach (var id in new[] { ids[0], ids[1500], ids[^1] })
+        finally
         {
-            Assert.Equal("done", _h.Field(id, "state"));
-            Assert.Equal("1", _h.Field(id, "attempt"));
+            foreach (var w in processes) if (w is not null) await w.DisposeAsync();
+            foreach (var l in listeners) if (l is not null) await l.DisposeAsync();
         }
-        a.Signal(ChildProcess.SIGTERM);
-        b.Signal(ChildProcess.SIGTERM);
-        Assert.Equal(0, await a.WaitForExitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal(0, await b.WaitForExitAsync(TimeSpan.FromSeconds(5)));
     }
 
     [Fact]

@@ -20,6 +20,12 @@ public static class ExitCodes
     /// <summary>EX_SOFTWARE: a bug in jobd; the message says where.</summary>
     public const int Software = 70;
 
+    /// <summary>
+    /// EX_TEMPFAIL: the recycling guard (JOBD_MAX_JOBS, JOBD_MAX_RSS_MB) ended this process after settling its job;
+    /// start a fresh one. The systemd unit restarts on it and does not count it as a failure.
+    /// </summary>
+    public const int Recycle = 75;
+
     /// <summary>EX_CONFIG: a configuration variable is unknown or malformed.</summary>
     public const int Config = 78;
 }

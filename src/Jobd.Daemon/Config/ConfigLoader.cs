@@ -50,6 +50,8 @@ public static class ConfigLoader
             DeadTtl = reader.Duration(ConfigSchema.DeadTtl, ConfigSchema.DeadTtlDefault, TimeSpan.FromHours(1), TimeSpan.FromDays(365)),
             DeadMax = (int)reader.Int(ConfigSchema.DeadMax, ConfigSchema.DeadMaxDefault, 1, 10_000_000),
             LogJobs = reader.Bool(ConfigSchema.LogJobs, false),
+            MaxJobs = reader.Int(ConfigSchema.MaxJobs, 0, 0, 1_000_000_000),
+            MaxRssMb = reader.Int(ConfigSchema.MaxRssMb, 0, 0, 65_536),
             ShutdownTimeout = reader.Duration(ConfigSchema.ShutdownTimeout, ConfigSchema.ShutdownTimeoutDefault,
                 TimeSpan.Zero, ConfigSchema.ShutdownTimeoutMax),
             LogLevel = reader.Choice(ConfigSchema.LogLevel, LogLevel.Info,

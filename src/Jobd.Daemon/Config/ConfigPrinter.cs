@@ -32,6 +32,8 @@ public static class ConfigPrinter
         Add(ConfigSchema.DoneTtl, ValueParsers.FormatDuration(c.DoneTtl));
         Add(ConfigSchema.DeadTtl, ValueParsers.FormatDuration(c.DeadTtl));
         Add(ConfigSchema.DeadMax, c.DeadMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add(ConfigSchema.MaxJobs, c.MaxJobs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add(ConfigSchema.MaxRssMb, c.MaxRssMb.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add(ConfigSchema.ShutdownTimeout, ValueParsers.FormatDuration(c.ShutdownTimeout));
         Add(ConfigSchema.LogLevel, c.LogLevel.ToString().ToLowerInvariant());
         Add(ConfigSchema.LogFormat, c.LogFormat.ToString().ToLowerInvariant());

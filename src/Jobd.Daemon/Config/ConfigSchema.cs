@@ -87,6 +87,14 @@ public static class ConfigSchema
         "integer, 1–10000000", DeadMaxDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
         "At most this many dead jobs are kept; the oldest go first.");
 
+    public static readonly ConfigVariable MaxJobs = new(Prefix + "MAX_JOBS",
+        "integer, 0–1000000000", "0",
+        "Recycle after this many jobs: finish the current job, exit with code 75, and let the supervisor start a fresh process. 0: never.");
+
+    public static readonly ConfigVariable MaxRssMb = new(Prefix + "MAX_RSS_MB",
+        "integer, 0–65536", "0",
+        "Recycle (as JOBD_MAX_JOBS) once resident memory passes this many MB, checked every control tick. 0: never.");
+
     public static readonly ConfigVariable LogJobs = new(Prefix + "LOG_JOBS",
         "boolean", "false",
         "Log a line when each job starts and finishes (failures are always logged).");
@@ -106,7 +114,7 @@ public static class ConfigSchema
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
-        QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax,
+        QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
     };
 }

@@ -32,6 +32,12 @@ public sealed class JobdConfig
     public required int DeadMax { get; init; }
     public required bool LogJobs { get; init; }
 
+    /// <summary>0: no limit.</summary>
+    public required long MaxJobs { get; init; }
+
+    /// <summary>0: no limit.</summary>
+    public required long MaxRssMb { get; init; }
+
     public required TimeSpan ShutdownTimeout { get; init; }
     public required LogLevel LogLevel { get; init; }
 

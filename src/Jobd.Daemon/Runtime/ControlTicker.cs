@@ -27,14 +27,16 @@ public sealed class ControlTicker
     private readonly int _batch;
     private readonly TimeProvider _clock;
     private readonly SemaphoreSlim _nudge = new(0, 1);
+    private readonly RecycleGuard _recycle;
     private readonly RedisBatch _commands = new();
     private volatile bool _tickNow;
     private volatile bool _busyCadence;
     private bool _failing;
 
     public ControlTicker(RedisClient redis, WorkerProtocol protocol, LoopState state, Log log, TimeSpan heartbeat, TimeSpan idle,
-        int batch, TimeProvider clock)
+        int batch, TimeProvider clock, RecycleGuard recycle)
     {
+        _recycle = recycle;
         _redis = redis;
         _protocol = protocol;
         _state = state;
@@ -108,6 +110,7 @@ public sealed class ControlTicker
                 _log.Info("control tick working again");
             }
             Report(result, job);
+            _recycle.CheckMemory();
             _busyCadence = _state.Job is not null;
             if (result.Moved >= _batch) return TimeSpan.Zero;
             if (_busyCadence) return _heartbeat;

@@ -84,9 +84,10 @@ public sealed class Daemon
         // The loop's connection reports Redis going down and up; the control connection, to the same server,
         // would only say it twice.
         await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
-        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock);
+        var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
+        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle);
         var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
-            state, ticker, _log, _notifier, _workerId, _config.LogJobs);
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle);
 
         _notifier.Ready();
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
@@ -102,6 +103,12 @@ public sealed class Daemon
         stopTicker.Cancel();
         await tickerTask.ConfigureAwait(false);
         await watchdogTask.ConfigureAwait(false);
+        if (recycle.Reason is { } reason && !signals.Graceful.IsCancellationRequested)
+        {
+            _notifier.Stopping();
+            _log.Info($"recycling: {reason}; exiting with code {ExitCodes.Recycle} for a fresh process");
+            return ExitCodes.Recycle;
+        }
         _log.Info($"stopped after {state.JobsDone} jobs");
         return ExitCodes.Ok;
     }

@@ -13,7 +13,8 @@ namespace Jobd.Runtime;
 /// 2. settle the previous job and take the next, in one script call (one round trip per job when busy);
 /// 3. run it (JobRunner), or, with nothing ready, wait on the wake list with a blocking pop that any enqueue or
 ///    due job ends at once (no polling);
-/// 4. on a graceful stop: take nothing more, settle (or put back) the running job, return.
+/// 4. on a graceful stop, or when the recycling guard asks for a fresh process: take nothing more, settle (or
+///    put back) the running job, return.
 /// A Redis outage keeps the pending settlement and tries again once the client has reconnected; the loop never
 /// exits because a dependency is down.
 /// </summary>
@@ -29,14 +30,16 @@ public sealed class ExecutionLoop
     private readonly bool _logJobs;
     private readonly string _tokenPrefix;
     private readonly RedisBatch _batch = new();
+    private readonly RecycleGuard _recycle;
 
     /// <summary>How long after the grace period (or a second signal) Redis may take to record the last outcome.</summary>
     public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
     private long _takes;
 
     public ExecutionLoop(RedisClient redis, WorkerProtocol protocol, JobRunner runner, LoopState state, ControlTicker ticker,
-        Log log, SystemdNotifier notifier, string workerId, bool logJobs)
+        Log log, SystemdNotifier notifier, string workerId, bool logJobs, RecycleGuard recycle)
     {
+        _recycle = recycle;
         _redis = redis;
         _protocol = protocol;
         _runner = runner;
@@ -59,11 +62,12 @@ public sealed class ExecutionLoop
         using var giveUp = new CancellationTokenSource();
         using var armGraceful = graceful.Register(() => GiveUpAfter(giveUp, grace + SettleMargin));
         using var armImmediate = immediate.Register(() => GiveUpAfter(giveUp, SettleMargin));
+        using var stopWaiting = CancellationTokenSource.CreateLinkedTokenSource(graceful, _recycle.Token);
         var settle = Settlement.Nothing;
         bool reclaim = true, idleAnnounced = false, woken = false;
         while (true)
         {
-            bool stopping = graceful.IsCancellationRequested;
+            bool stopping = graceful.IsCancellationRequested || _recycle.Requested;
             if (stopping && settle.Kind == SettleKind.None) return;
             try
             {
@@ -87,7 +91,7 @@ public sealed class ExecutionLoop
                         _notifier.Status("idle, " + _state.JobsDone + " jobs done");
                         idleAnnounced = true;
                     }
-                    woken = await WaitForWorkAsync(graceful).ConfigureAwait(false);
+                    woken = await WaitForWorkAsync(stopWaiting.Token).ConfigureAwait(false);
                     continue;
                 }
                 idleAnnounced = woken = false;
@@ -100,7 +104,7 @@ public sealed class ExecutionLoop
                 // reclaiming a take whose reply was lost.
                 reclaim = true;
             }
-            catch (OperationCanceledException) when (giveUp.IsCancellationRequested || graceful.IsCancellationRequested)
+            catch (OperationCanceledException) when (giveUp.IsCancellationRequested || stopWaiting.IsCancellationRequested)
             {
                 if (settle.Kind != SettleKind.None && giveUp.IsCancellationRequested)
                 {
@@ -141,6 +145,7 @@ public sealed class ExecutionLoop
             _log.Info($"job {job.Id} {job.Type} started (queue {job.Queue}, attempt {job.Attempt}/{job.MaxAttempts})");
         var settle = await _runner.RunAsync(job, graceful, immediate).ConfigureAwait(false);
         _state.Finished();
+        _recycle.AfterJob(_state.JobsDone);
         if (_logJobs && settle.Kind == SettleKind.Done) _log.Info($"job {job.Id} {job.Type} done");
         return settle;
     }
