@@ -3,6 +3,7 @@
 # Postgres server (Debian keeps its programs in /usr/lib/postgresql/VERSION/bin, off PATH). Idempotent.
 set -euo pipefail
 need=()
+command -v make >/dev/null 2>&1 || need+=(make)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)

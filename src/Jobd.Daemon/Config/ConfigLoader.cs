@@ -35,7 +35,10 @@ public static class ConfigLoader
             ConfigSchema.MaxJobBytesMin, ConfigSchema.MaxJobBytesMax);
         // A job must fit in a reply with room for its other fields, or a worker could never fetch it.
         if (maxJobBytes >= redis.MaxReplyBytes)
-            throw new ConfigException(ConfigSchema.MaxJobBytes.Name, $"must be below JOBD_REDIS_MAX_REPLY ({ValueParsers.FormatSize(redis.MaxReplyBytes)})");
+        {
+            var blamed = reader.Text(ConfigSchema.MaxJobBytes) is null ? ConfigSchema.RedisMaxReply : ConfigSchema.MaxJobBytes;
+            throw new ConfigException(blamed.Name, $"JOBD_MAX_JOB_BYTES ({ValueParsers.FormatSize(maxJobBytes)}) must be below JOBD_REDIS_MAX_REPLY ({ValueParsers.FormatSize(redis.MaxReplyBytes)})");
+        }
         return new JobdConfig
         {
             Redis = redis,
@@ -102,8 +105,18 @@ public static class ConfigLoader
         if (unknown.Count == 0) return;
         unknown.Sort(StringComparer.Ordinal);
         var hint = DidYouMean.Closest(unknown[0], ConfigSchema.All);
-        throw new ConfigException(unknown[0], "unknown variable" + (hint is null ? "" : "; did you mean " + hint + "?")
+        // The name comes from the environment: escaped and cut like a value, so it cannot break the line.
+        var shown = IsPlainName(unknown[0]) ? unknown[0] : ValueText.Quote(unknown[0]);
+        throw new ConfigException(shown, "unknown variable" + (hint is null ? "" : "; did you mean " + hint + "?")
                                               + " (`jobd config --help` lists the variables)");
+    }
+
+    private static bool IsPlainName(string name)
+    {
+        if (name.Length > 64) return false;
+        foreach (char c in name)
+            if (!char.IsAsciiLetterOrDigit(c) && c != '_') return false;
+        return true;
     }
 
     private static ConfigVariable? Find(string name)

@@ -68,33 +68,86 @@ public sealed class DatabaseSettings
         return settings;
     }
 
+    /// <summary>
+    /// By hand, not with System.Uri: Uri ends the authority at the first '/', so an unencoded password such as
+    /// "5432/abc" would be read as a port and a path, and then printed. As for REDIS_URL, the last '@' before the
+    /// path ends the credentials. An empty host is allowed for a Unix socket given as ?host=/run/postgresql.
+    /// </summary>
     private static void ParseUrl(string s, List<KeyValuePair<string, string>> pairs)
     {
-        if (!Uri.TryCreate(s, UriKind.Absolute, out var uri) || uri.Host.Length == 0)
-            throw new ConfigException(Variable, "malformed URL (host, port or percent-encoding); " + Form);
-        Add(pairs, "host", uri.Host.Trim('[', ']'));
-        if (!uri.IsDefaultPort && uri.Port > 0) Add(pairs, "port", uri.Port.ToString(CultureInfo.InvariantCulture));
-        var db = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/'));
-        if (db.Length > 0) Add(pairs, "dbname", db);
-        if (uri.UserInfo.Length > 0)
+        var rest = s[(s.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        int query = rest.IndexOf('?');
+        var queryText = query < 0 ? "" : rest[(query + 1)..];
+        if (query >= 0) rest = rest[..query];
+        int at = rest.LastIndexOf('@');
+        if (at >= 0)
         {
-            int colon = uri.UserInfo.IndexOf(':');
-            Add(pairs, "user", Uri.UnescapeDataString(colon < 0 ? uri.UserInfo : uri.UserInfo[..colon]));
-            if (colon >= 0) Add(pairs, "password", Uri.UnescapeDataString(uri.UserInfo[(colon + 1)..]));
+            var info = rest[..at];
+            rest = rest[(at + 1)..];
+            int colon = info.IndexOf(':');
+            Add(pairs, "user", Decode(colon < 0 ? info : info[..colon]));
+            if (colon >= 0) Add(pairs, "password", Decode(info[(colon + 1)..]));
         }
-        var query = uri.Query.TrimStart('?');
-        if (query.Length == 0) return;
-        foreach (var part in query.Split('&', StringSplitOptions.RemoveEmptyEntries))
+        int slash = rest.IndexOf('/');
+        var hostPort = slash < 0 ? rest : rest[..slash];
+        if (slash >= 0 && slash + 1 < rest.Length) Add(pairs, "dbname", Decode(rest[(slash + 1)..]));
+        string host = hostPort;
+        if (hostPort.StartsWith('['))
+        {
+            int close = hostPort.IndexOf(']');
+            if (close < 0) throw new ConfigException(Variable, "malformed URL: an IPv6 host needs its closing ]; " + Form);
+            host = hostPort[1..close];
+            hostPort = hostPort[(close + 1)..];
+            if (hostPort.Length > 0 && hostPort[0] != ':') throw new ConfigException(Variable, "malformed URL after the IPv6 host; " + Form);
+            if (hostPort.Length > 0) Add(pairs, "port", hostPort[1..]);
+        }
+        else
+        {
+            int colon = hostPort.LastIndexOf(':');
+            if (colon >= 0)
+            {
+                host = hostPort[..colon];
+                Add(pairs, "port", hostPort[(colon + 1)..]);
+            }
+        }
+        if (host.Length > 0) Add(pairs, "host", Decode(host));
+        if (queryText.Length == 0) return;
+        foreach (var part in queryText.Split('&', StringSplitOptions.RemoveEmptyEntries))
         {
             int eq = part.IndexOf('=');
             if (eq <= 0) throw new ConfigException(Variable, "URL parameter without a value; " + Form);
-            Add(pairs, Uri.UnescapeDataString(part[..eq]), Uri.UnescapeDataString(part[(eq + 1)..]));
+            Add(pairs, Decode(part[..eq]), Decode(part[(eq + 1)..]));
         }
+    }
+
+    private static string Decode(string s)
+    {
+        try
+        {
+            return Uri.UnescapeDataString(s);
+        }
+        catch (UriFormatException)
+        {
+            throw new ConfigException(Variable, "malformed percent-encoding in the URL; " + Form);
+        }
+    }
+
+    /// <summary>Npgsql's form separates pairs with ';', but a quoted libpq value may contain one.</summary>
+    private static bool HasSemicolonOutsideQuotes(string s)
+    {
+        bool quoted = false;
+        for (int i = 0; i < s.Length; i++)
+        {
+            if (s[i] == '\\') i++;
+            else if (s[i] == '\'') quoted = !quoted;
+            else if (s[i] == ';' && !quoted) return true;
+        }
+        return false;
     }
 
     private static void ParseKeyValues(string s, List<KeyValuePair<string, string>> pairs)
     {
-        if (s.Contains(';'))
+        if (HasSemicolonOutsideQuotes(s))
         {
             foreach (var raw in s.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
@@ -154,8 +207,9 @@ public sealed class DatabaseSettings
     private static void Add(List<KeyValuePair<string, string>> pairs, string key, string value)
     {
         var lower = key.ToLowerInvariant();
+        // The key is not echoed: after a mistyped quote it may be a piece of the password.
         if (!Keywords.TryGetValue(lower, out var keyword))
-            throw new ConfigException(Variable, $"unknown parameter {ValueText.Quote(key)}; known: host, port, dbname, user, password, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name, options, target_session_attrs");
+            throw new ConfigException(Variable, $"unknown parameter (the {Ordinal(pairs.Count + 1)} one); known: host, port, dbname, user, password, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name, options, target_session_attrs");
         if (keyword == "SSL Mode")
         {
             if (!SslModes.TryGetValue(value.ToLowerInvariant(), out var mode))
@@ -171,6 +225,8 @@ public sealed class DatabaseSettings
         pairs.Add(new(keyword, value));
     }
 
+    private static string Ordinal(int n) => n switch { 1 => "1st", 2 => "2nd", 3 => "3rd", _ => n + "th" };
+
     /// <summary>The settings as a URL with the password replaced by ***: safe for logs and `jobd config`.</summary>
     public string Redacted()
     {
@@ -184,13 +240,14 @@ public sealed class DatabaseSettings
             sb.Append('@');
         }
         var host = Get("Host")!;
+        if (host.StartsWith('/')) host = "";  // a Unix socket directory goes in the query below
         sb.Append(host.Contains(':') ? "[" + host + "]" : host);
         if (Get("Port") is { } port) sb.Append(':').Append(port);
         sb.Append('/').Append(Uri.EscapeDataString(Get("Database") ?? ""));
         char joiner = '?';
         foreach (var p in Pairs)
         {
-            if (p.Key is "Host" or "Port" or "Database" or "Username" or "Password") continue;
+            if (p.Key is "Port" or "Database" or "Username" or "Password" || p.Key == "Host" && !p.Value.StartsWith('/')) continue;
             sb.Append(joiner).Append(Uri.EscapeDataString(p.Key)).Append('=').Append(Uri.EscapeDataString(p.Value));
             joiner = '&';
         }

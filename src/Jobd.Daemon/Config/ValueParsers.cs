@@ -19,7 +19,7 @@ internal static class ValueParsers
         var s = text.Trim();
         int i = 0;
         while (i < s.Length && (char.IsAsciiDigit(s[i]) || s[i] == '.')) i++;
-        long unitTicks = s[i..].ToLowerInvariant() switch
+        long unitTicks = s[i..].Trim().ToLowerInvariant() switch
         {
             "ms" => TimeSpan.TicksPerMillisecond,
             "s" => TimeSpan.TicksPerSecond,

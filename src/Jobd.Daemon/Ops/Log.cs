@@ -31,7 +31,7 @@ public sealed class Log
     }
 
     public static Log Stderr(LogFormat format, LogLevel min) =>
-        new(Console.OpenStandardError(), format, min, TimeProvider.System);
+        new(SafeConsole.OpenStderr(), format, min, TimeProvider.System);
 
     public long DroppedLines => _dropped;
 
@@ -59,12 +59,9 @@ public sealed class Log
                 _out.Write(_buffer.WrittenSpan);
                 _out.Flush();
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
             {
-                _dropped++;
-            }
-            catch (ObjectDisposedException)
-            {
+                // A closed descriptor surfaces as UnauthorizedAccessException (EBADF), a gone reader as IOException.
                 _dropped++;
             }
         }

@@ -130,6 +130,10 @@ public sealed class Daemon
         {
             _log.Debug("cannot read maxmemory-policy (INFO refused: " + e.Prefix + "); make sure it is noeviction");
         }
+        catch (Exception e) when (e is OperationCanceledException or RedisConnectionException)
+        {
+            // Stopped, or Redis went away, during this best-effort check: the loop handles both next.
+        }
     }
 
     private async Task FeedWatchdogAsync(LoopState state, CancellationToken stop)

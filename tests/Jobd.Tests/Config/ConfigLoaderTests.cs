@@ -142,4 +142,30 @@ public sealed class ConfigLoaderTests
         var e = Refused(("REDIS_URL", "rediss://h:6380"), ("JOBD_REDIS_CA_FILE", "/nonexistent/ca.pem"));
         Assert.Contains("no file at", e.Message);
     }
+
+    [Theory]
+    [InlineData("JOBD_HEARTBEAT\nX")]
+    [InlineData("JOBD_\u001b[31mRED")]
+    public void An_unknown_name_with_control_characters_is_escaped_into_one_line(string name)
+    {
+        var e = Refused((name, "1"));
+        Assert.DoesNotContain('\n', e.Message);
+        Assert.DoesNotContain('\u001b', e.Message);
+        Assert.StartsWith("\"JOBD_", e.Message);
+    }
+
+    [Fact]
+    public void A_long_unknown_name_is_cut()
+    {
+        var e = Refused(("JOBD_" + new string('A', 5000), "1"));
+        Assert.True(e.Message.Length < 300, e.Message.Length.ToString());
+    }
+
+    [Fact]
+    public void A_reply_limit_below_the_job_limit_blames_the_variable_that_was_set()
+    {
+        var e = Refused(("JOBD_REDIS_MAX_REPLY", "64KB"));
+        Assert.Equal("JOBD_REDIS_MAX_REPLY", e.Variable);
+        Assert.Contains("JOBD_MAX_JOB_BYTES (1MB) must be below JOBD_REDIS_MAX_REPLY (64KB)", e.Message);
+    }
 }

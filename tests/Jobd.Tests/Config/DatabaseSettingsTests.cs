@@ -69,7 +69,10 @@ public sealed class DatabaseSettingsTests
 
     [Theory]
     [InlineData("mysql://u:CANARY@h/d", "not a postgres:// URL")]
-    [InlineData("postgres://u:CANARY@h:99999/d", "malformed URL")]
+    [InlineData("postgres://u:CANARY@h:99999/d", "port must be")]
+    [InlineData("postgres://u:CANARY@[::1/d", "IPv6")]
+    [InlineData("host=db user=u password='se;cretCANARY=1' bogus=1", "unknown parameter (the 4th one)")]
+    [InlineData("host=db password=se cretCANARY=1", "unknown parameter")]
     [InlineData("postgres://u:CANARY@h/d?sslmode=sometimes", "sslmode")]
     [InlineData("postgres://u:CANARY@h/d?frobnicate=1", "unknown parameter")]
     [InlineData("host=h port=0 password=CANARY", "port must be")]
@@ -82,5 +85,35 @@ public sealed class DatabaseSettingsTests
         Assert.Contains(expected, e.Message);
         Assert.DoesNotContain("CANARY", e.Message);
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void An_unencoded_slash_or_at_sign_in_the_password_stays_in_the_password()
+    {
+        var s = DatabaseSettings.Parse("postgres://admin:5432/abc@db.example.com/app");
+        Assert.Equal("admin", s.Get("Username"));
+        Assert.Equal("5432/abc", s.Get("Password"));
+        Assert.Equal("db.example.com", s.Get("Host"));
+        Assert.Equal("app", s.Get("Database"));
+        Assert.DoesNotContain("abc", s.Redacted());
+        Assert.Equal("p@ss", DatabaseSettings.Parse("postgres://u:p@ss@db/app").Get("Password"));
+    }
+
+    [Fact]
+    public void A_quoted_libpq_password_may_hold_a_semicolon()
+    {
+        var s = DatabaseSettings.Parse("host=db user=u password='ab;Timeout=5'");
+        Assert.Equal("ab;Timeout=5", s.Get("Password"));
+        Assert.Null(s.Get("Timeout"));
+        Assert.DoesNotContain("Timeout", s.Redacted());
+    }
+
+    [Fact]
+    public void A_unix_socket_url_names_its_directory_in_the_query()
+    {
+        var s = DatabaseSettings.Parse("postgres:///app?host=/var/run/postgresql");
+        Assert.Equal("/var/run/postgresql", s.Get("Host"));
+        Assert.Equal("app", s.Get("Database"));
+        Assert.Equal("postgres:///app?Host=%2Fvar%2Frun%2Fpostgresql", s.Redacted());
     }
 }

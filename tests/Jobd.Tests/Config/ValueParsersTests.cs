@@ -14,6 +14,7 @@ public sealed class ValueParsersTests
     [InlineData("7d", 604_800_000)]
     [InlineData("1.5s", 1_500)]
     [InlineData(" 2S ", 2_000)]
+    [InlineData("2 s", 2_000)]
     [InlineData("0s", 0)]
     public void Durations_in_every_unit_parse(string text, long ms)
     {
@@ -29,6 +30,7 @@ public sealed class ValueParsersTests
     [InlineData("1.2.3s")]
     [InlineData("")]
     [InlineData("5 minutes")]
+    [InlineData("5 m s")]
     public void Malformed_durations_name_the_expected_form(string text)
     {
         Assert.False(ValueParsers.TryDuration(text, out _, out var problem));
