@@ -3,7 +3,6 @@
 // neither persisted nor replicated, https://redis.io/docs/latest/develop/programmability/eval-intro/).
 // Immutable and thread-safe.
 using System;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Jobd.Resp;
@@ -17,7 +16,7 @@ public sealed class RedisScript
     {
         Source = source;
         byte[] body = Encoding.UTF8.GetBytes(source);
-        Sha1 = Convert.ToHexStringLower(SHA1.HashData(body));
+        Sha1 = ScriptSha1.HexLower(body);
         ShaBytes = Encoding.ASCII.GetBytes(Sha1);
         Load = PreparedCommand.Create("SCRIPT"u8.ToArray(), "LOAD"u8.ToArray(), body);
         EvalShaPrefix = PreparedCommand.Create(EvalShaName, ShaBytes);
