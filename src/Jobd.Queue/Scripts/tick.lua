@@ -39,14 +39,22 @@ if ARGV[3] ~= '' then
 end
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
-for _, id in ipairs(due) do
-  redis.call('ZREM', KEYS[2], id)
-  local job_key = P .. 'job:' .. id
-  local queue = redis.call('HGET', job_key, 'queue')
-  if queue then
-    redis.call('HSET', job_key, 'state', 'ready')
-    redis.call('LPUSH', P .. 'q:' .. queue, id)
-    wake(KEYS[7])
+if #due > 0 then
+  -- Per batch, not per job: one ZREM, and the wake tokens in one LPUSH (at most 1,000, the list's cap).
+  redis.call('ZREM', KEYS[2], unpack(due))
+  local tokens = {}
+  for _, id in ipairs(due) do
+    local job_key = P .. 'job:' .. id
+    local queue = redis.call('HGET', job_key, 'queue')
+    if queue then
+      redis.call('HSET', job_key, 'state', 'ready')
+      redis.call('LPUSH', P .. 'q:' .. queue, id)
+      if #tokens < 1000 then tokens[#tokens + 1] = '1' end
+    end
+  end
+  if #tokens > 0 then
+    redis.call('LPUSH', KEYS[7], unpack(tokens))
+    redis.call('LTRIM', KEYS[7], 0, 999)
   end
 end
 
