@@ -16,6 +16,7 @@ public static class JobdMain
     /// <param name="register">Registers compiled-in handlers beside the built-in noop, sleep and fail.</param>
     public static async Task<int> RunAsync(string[] args, Action<Jobd.Handlers.HandlerRegistry>? register = null)
     {
+        Jobd.Ops.SafeConsole.Install();
         var cmd = CommandLine.Parse(args, out var usageError);
         if (cmd is null)
         {
@@ -59,7 +60,7 @@ public static class JobdMain
         {
             if (cmd.Has("--json"))
             {
-                using var stdout = Console.OpenStandardOutput();
+                using var stdout = Jobd.Ops.SafeConsole.OpenStdout();
                 ConfigPrinter.WriteJson(stdout, config, env);
             }
             else
@@ -70,8 +71,15 @@ public static class JobdMain
         }
         if (cmd.Verb == Verb.Enqueue)
         {
-            await using var stdout = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false), 1 << 16);
+            await using var stdout = new StreamWriter(Jobd.Ops.SafeConsole.OpenStdout(), new UTF8Encoding(false), 1 << 16);
             return await EnqueueVerb.RunAsync(cmd, config, Console.In, stdout, Console.Error).ConfigureAwait(false);
+        }
+        if (cmd.Verb == Verb.Stats || cmd.Verb == Verb.Job || cmd.Verb == Verb.Dead)
+        {
+            await using var stdout = new StreamWriter(Jobd.Ops.SafeConsole.OpenStdout(), new UTF8Encoding(false), 1 << 16);
+            if (cmd.Verb == Verb.Stats) return await StatsVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
+            if (cmd.Verb == Verb.Job) return await JobVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
+            return await DeadVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
         }
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         register?.Invoke(handlers);

@@ -14,6 +14,8 @@ public static class QueueScripts
     public static RedisScript Take { get; } = new(WithCommon("take.lua"));
     public static RedisScript Tick { get; } = new(WithCommon("tick.lua"));
     public static RedisScript Reclaim { get; } = new(WithCommon("reclaim.lua"));
+    public static RedisScript DeadRetry { get; } = new(WithCommon("dead_retry.lua"));
+    public static RedisScript DeadPurge { get; } = new(Source("dead_purge.lua"));
 
     internal static string Source(string name)
     {

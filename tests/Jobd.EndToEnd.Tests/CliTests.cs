@@ -71,4 +71,17 @@ public sealed class CliTests
         Assert.Contains(expected, line);
         Assert.Contains("usage:", line);
     }
+
+    [Theory]
+    [InlineData("version >&-", 0)]
+    [InlineData("--help >&-", 0)]
+    [InlineData("frobnicate 2>&-", 64)]
+    [InlineData("config 2>&- </dev/null", 78)]
+    public async Task Closed_standard_streams_do_not_change_the_exit_code(string command, int expected)
+    {
+        var env = JobdBinary.Env(("BIN_UNDER_TEST", JobdBinary.Path));
+        if (command.StartsWith("config", StringComparison.Ordinal)) env["JOBD_NOT_A_VARIABLE"] = "1";
+        await using var sh = ChildProcess.Start("/bin/sh", new[] { "-c", "exec \"$BIN_UNDER_TEST\" " + command }, env);
+        Assert.Equal(expected, await sh.WaitForExitAsync(Quick));
+    }
 }

@@ -114,13 +114,37 @@ public sealed class Verb
         "exit codes: 0 enqueued or duplicate, 64 usage, 65 bad job, 69 Redis unavailable or refusing, 78 configuration",
         new[] { "--json", "--batch" }, new[] { "--queue", "--in", "--at", "--unique", "--max-attempts", "--timeout" }, 2);
 
+    public static readonly Verb Stats = new("stats", "jobd stats [--json]",
+        "Print ready jobs per queue, scheduled, running and dead totals, the counters and the live workers.\n" +
+        "  --json  print one JSON object\n" +
+        "exit codes: 0 ok, 69 Redis unavailable, 78 configuration",
+        new[] { "--json" });
+
+    public static readonly Verb Job = new("job", "jobd job ID [--json]",
+        "Print one job: every field of its hash, times also as RFC 3339 UTC.\n" +
+        "  --json  print one JSON object of the fields, as stored\n" +
+        "exit codes: 0 ok, 1 no such job (never existed, or expired), 64 usage, 65 bad id, 69 Redis unavailable",
+        new[] { "--json" }, null, 1);
+
+    public static readonly Verb Dead = new("dead",
+        "jobd dead list [--queue Q] [--limit N] [--json] | jobd dead retry (ID | --all [--queue Q]) | jobd dead purge [--queue Q]",
+        "List, retry or delete dead jobs.\n" +
+        "  list              the dead jobs, newest first: id, type, queue, time of death, reason\n" +
+        "  retry ID | --all  make dead jobs ready again (attempts restart at 0; last_error is kept)\n" +
+        "  purge             delete dead jobs, their data with them\n" +
+        "  --queue Q         only the dead jobs of queue Q\n" +
+        "  --limit N         list at most N jobs (1-10000, default 50)\n" +
+        "  --json            list as a JSON array\n" +
+        "exit codes: 0 ok, 1 the job is not dead, 64 usage, 65 bad id, queue or limit, 69 Redis unavailable",
+        new[] { "--all", "--json" }, new[] { "--queue", "--limit" }, 2);
+
     public static readonly Verb Version = new("version", "jobd version",
         "Print jobd's version, its .NET runtime and whether it is the Native-AOT build.", Array.Empty<string>());
 
     public static readonly Verb Help = new("help", "jobd help", "Print this help.", Array.Empty<string>());
 
-    public static readonly Verb[] All = { Run, Enqueue, Config, Version, Help };
-    public const string Usage = "jobd [run|enqueue|config|version|help] [--help]";
+    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Config, Version, Help };
+    public const string Usage = "jobd [run|enqueue|stats|job|dead|config|version|help] [--help]";
 
     private Verb(string name, string usageLine, string description, string[] flags, string[]? valueFlags = null, int maxPositionals = 0)
     {

@@ -15,7 +15,7 @@ public static class HelpText
           .Append("usage: ").Append(Verb.Usage).Append("\n\nverbs:\n");
         foreach (var v in Verb.All)
             sb.Append("  ").Append(v.Name.PadRight(9)).Append(FirstLine(v.Description)).Append('\n');
-        sb.Append("\nexit codes: 0 ok, 64 usage, 69 dependency unavailable, 70 internal error, 78 configuration error\n")
+        sb.Append("\nexit codes: 0 ok, 1 no such job, 64 usage, 65 bad job or id, 69 Redis unavailable, 70 internal error,\n  75 recycled (JOBD_MAX_JOBS, JOBD_MAX_RSS_MB), 78 configuration error\n")
           .Append("`jobd config --help` lists the environment variables.\n");
         output.Write(sb.ToString());
     }
