@@ -3,6 +3,8 @@ using System.Buffers;
 using System.IO;
 using System.Text;
 using System.Text.Json;
+using System.Collections.Generic;
+using System.Threading;
 
 namespace Jobd.Ops;
 
@@ -10,7 +12,10 @@ namespace Jobd.Ops;
 /// jobd's log: one line per event on stderr, as text (terminals), JSON lines (containers) or with syslog priority
 /// prefixes (journald). Control characters in messages are escaped so no value can forge a line or a priority.
 /// Callers check <see cref="IsEnabled"/> before building a message below Info, so nothing is formatted for
-/// a level that is off. A closed or broken stderr never stops jobd: the line is dropped and counted.
+/// a level that is off. Lines are written by one background thread from a bounded queue, so a log reader that
+/// stalls (a stopped pipe, a full disk) never blocks the execution loop or the signal handler: when the queue
+/// is full, lines are dropped and counted, and a note says how many once writing works again. A closed or
+/// broken stderr likewise drops and counts lines.
 /// </summary>
 public sealed class Log
 {
@@ -18,9 +23,14 @@ public sealed class Log
     private readonly LogFormat _format;
     private readonly LogLevel _min;
     private readonly TimeProvider _clock;
+    public const int MaxQueuedLines = 1024;
     private readonly object _gate = new();
     private readonly ArrayBufferWriter<byte> _buffer = new(512);
+    private readonly Queue<byte[]> _queue = new();
     private long _dropped;
+    private long _droppedReported;
+    private bool _writing;
+    private Thread? _writer;
 
     public Log(Stream output, LogFormat format, LogLevel min, TimeProvider clock)
     {
@@ -33,7 +43,7 @@ public sealed class Log
     public static Log Stderr(LogFormat format, LogLevel min) =>
         new(SafeConsole.OpenStderr(), format, min, TimeProvider.System);
 
-    public long DroppedLines => _dropped;
+    public long DroppedLines => Interlocked.Read(ref _dropped);
 
     public bool IsEnabled(LogLevel level) => level >= _min;
 
@@ -45,6 +55,7 @@ public sealed class Log
     public void Write(LogLevel level, string message)
     {
         if (level < _min) return;
+        byte[] line;
         lock (_gate)
         {
             _buffer.Clear();
@@ -54,16 +65,79 @@ public sealed class Log
                 case LogFormat.Journal: WriteJournal(level, message); break;
                 default: WriteText(level, message); break;
             }
-            try
+            line = _buffer.WrittenSpan.ToArray();
+        }
+        lock (_queue)
+        {
+            if (_queue.Count >= MaxQueuedLines)
             {
-                _out.Write(_buffer.WrittenSpan);
-                _out.Flush();
+                Interlocked.Increment(ref _dropped);
+                return;
             }
-            catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
+            _queue.Enqueue(line);
+            if (_writer is null)
             {
-                // A closed descriptor surfaces as UnauthorizedAccessException (EBADF), a gone reader as IOException.
-                _dropped++;
+                _writer = new Thread(WriteLoop) { IsBackground = true, Name = "jobd-log" };
+                _writer.Start();
             }
+            Monitor.Pulse(_queue);
+        }
+    }
+
+    /// <summary>Waits until every queued line is written, or <paramref name="timeout"/> passes (a stalled reader).</summary>
+    public bool Flush(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        lock (_queue)
+        {
+            while (_queue.Count > 0 || _writing)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero || !Monitor.Wait(_queue, left)) return false;
+            }
+        }
+        return true;
+    }
+
+    private void WriteLoop()
+    {
+        while (true)
+        {
+            byte[] line;
+            lock (_queue)
+            {
+                _writing = false;
+                Monitor.PulseAll(_queue);
+                while (_queue.Count == 0) Monitor.Wait(_queue);
+                line = _queue.Dequeue();
+                _writing = true;
+            }
+            long dropped = Interlocked.Read(ref _dropped);
+            if (dropped != _droppedReported && Emit(Encoding.UTF8.GetBytes(NoteOfDropped(dropped - _droppedReported))))
+                _droppedReported = dropped;
+            if (!Emit(line)) Interlocked.Increment(ref _dropped);
+        }
+    }
+
+    private string NoteOfDropped(long n) => _format switch
+    {
+        LogFormat.Json => "{\"level\":\"warn\",\"msg\":\"" + n + " log lines dropped: the log reader was not keeping up\"}\n",
+        LogFormat.Journal => "<4>" + n + " log lines dropped: the log reader was not keeping up\n",
+        _ => "warn  " + n + " log lines dropped: the log reader was not keeping up\n",
+    };
+
+    private bool Emit(byte[] bytes)
+    {
+        try
+        {
+            _out.Write(bytes);
+            _out.Flush();
+            return true;
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or UnauthorizedAccessException)
+        {
+            // A closed descriptor surfaces as UnauthorizedAccessException (EBADF), a gone reader as IOException.
+            return false;
         }
     }
 

@@ -15,7 +15,9 @@ public sealed class LogTests
     private static string Render(LogFormat format, LogLevel min, Action<Log> write)
     {
         var ms = new MemoryStream();
-        write(new Log(ms, format, min, new ManualTimeProvider(At)));
+        var log = new Log(ms, format, min, new ManualTimeProvider(At));
+        write(log);
+        Assert.True(log.Flush(TimeSpan.FromSeconds(10)));
         return Encoding.UTF8.GetString(ms.ToArray());
     }
 
@@ -87,6 +89,42 @@ public sealed class LogTests
         var log = new Log(closed, LogFormat.Text, LogLevel.Info, new ManualTimeProvider(At));
         log.Info("one");
         log.Info("two");
+        log.Flush(TimeSpan.FromSeconds(10));
         Assert.Equal(2, log.DroppedLines);
+    }
+
+    [Fact]
+    public void A_stalled_reader_never_blocks_the_caller_and_the_drop_is_reported_later()
+    {
+        using var stalled = new StalledStream();
+        var log = new Log(stalled, LogFormat.Text, LogLevel.Info, new ManualTimeProvider(At));
+        for (int i = 0; i < Log.MaxQueuedLines + 500; i++) log.Info("line " + i);
+        Assert.InRange(log.DroppedLines, 400, 501);
+        Assert.False(log.Flush(TimeSpan.FromMilliseconds(50)));
+        stalled.Release();
+        Assert.True(log.Flush(TimeSpan.FromSeconds(10)));
+        log.Info("after");
+        Assert.True(log.Flush(TimeSpan.FromSeconds(10)));
+        Assert.Contains("log lines dropped: the log reader was not keeping up", stalled.Text());
+        Assert.EndsWith("after\n", stalled.Text());
+    }
+
+    /// <summary>A stream whose writes block until released, like a pipe whose reader was stopped.</summary>
+    private sealed class StalledStream : MemoryStream
+    {
+        private readonly System.Threading.ManualResetEventSlim _open = new(false);
+
+        public void Release() => _open.Set();
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _open.Wait();
+            lock (this) base.Write(buffer);
+        }
+
+        public string Text()
+        {
+            lock (this) return Encoding.UTF8.GetString(ToArray());
+        }
     }
 }
