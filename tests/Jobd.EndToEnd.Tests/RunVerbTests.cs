@@ -65,6 +65,16 @@ public sealed class RunVerbTests
         Assert.DoesNotContain("READY=1", notify.Lines.Snapshot());
     }
 
+    [Fact]
+    public async Task An_evicting_redis_is_warned_about_at_start()
+    {
+        await using var redis = await RedisServer.StartAsync("--maxmemory", "100mb", "--maxmemory-policy", "allkeys-lru");
+        await using var jobd = JobdBinary.Start(new[] { "run" }, JobdBinary.Env(("REDIS_URL", redis.Url())));
+        var line = await jobd.Stderr.WaitAsync(l => l.Contains("maxmemory-policy", StringComparison.Ordinal), Startup, "the eviction warning");
+        Assert.Contains("redis maxmemory-policy is allkeys-lru: under memory pressure Redis may delete queued jobs; set it to noeviction", line);
+        Assert.Contains(" warn ", line);
+    }
+
     private static int IndexOf(System.Collections.Generic.IReadOnlyList<string> lines, string value)
     {
         for (int i = 0; i < lines.Count; i++)
