@@ -7,30 +7,15 @@ using Xunit;
 namespace Jobd.EndToEnd.Tests;
 
 /// <summary>The execution loop as users run it: published binary, real redis-server, jobs enqueued with the CLI.</summary>
-public sealed class ExecutionLoopTests : IAsyncLifetime
+public sealed class ExecutionLoopTests : WorkerTest
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(60);
-    private RedisTestDatabase _db = null!;
-    private WorkerHarness _h = null!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestRedis.LeaseAsync();
-        _h = new WorkerHarness(_db.Url, _db.Probe);
-    }
-
-    public Task DisposeAsync()
-    {
-        _db.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Theory]
     [InlineData(2, 3000)]
     [InlineData(5, 10_000)]
     public async Task Workers_drain_every_job_exactly_once(int workers, int jobs)
     {
-        var ids = await _h.EnqueueAsync(WorkerHarness.Lines(jobs, "{\"type\":\"noop\"}"));
+        var ids = await H.EnqueueAsync(WorkerHarness.Lines(jobs, "{\"type\":\"noop\"}"));
         var listeners = new NotifySocketListener[workers];
         var processes = new ChildProcess[workers];
         try
@@ -38,12 +23,12 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
             for (int i = 0; i < workers; i++)
             {
                 listeners[i] = new NotifySocketListener();
-                processes[i] = await _h.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", listeners[i].SocketPath));
+                processes[i] = await H.StartWorkerAsync(("JOBD_LOG_JOBS", "0"), ("NOTIFY_SOCKET", listeners[i].SocketPath));
             }
             // A worker says "idle" only after a take that settled its last job found every queue empty.
             foreach (var l in listeners)
                 await l.Lines.WaitAsync(x => x.StartsWith("STATUS=idle", StringComparison.Ordinal), Drain, "a worker to drain");
-            using (var p = _db.Probe())
+            using (var p = Db.Probe())
             {
                 Assert.Equal(ids.Length.ToString(), p.Call("HGET", "{jobd}:stats", "done"));
                 Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
@@ -52,8 +37,8 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
             }
             foreach (var id in new[] { ids[0], ids[ids.Length / 2], ids[^1] })
             {
-                Assert.Equal("done", _h.Field(id, "state"));
-                Assert.Equal("1", _h.Field(id, "attempt"));
+                Assert.Equal("done", H.Field(id, "state"));
+                Assert.Equal("1", H.Field(id, "attempt"));
             }
             foreach (var w in processes) w.Signal(ChildProcess.SIGTERM);
             foreach (var w in processes) Assert.Equal(0, await w.WaitForExitAsync(TimeSpan.FromSeconds(5)));
@@ -68,13 +53,13 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
     [Fact]
     public async Task Queues_are_taken_in_strict_priority_order()
     {
-        var low = await _h.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\",\"queue\":\"low\"}"));
-        var high = await _h.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\",\"queue\":\"high\"}"));
-        await using var w = await _h.StartWorkerAsync(("JOBD_QUEUES", "high,low"));
+        var low = await H.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\",\"queue\":\"low\"}"));
+        var high = await H.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\",\"queue\":\"high\"}"));
+        await using var w = await H.StartWorkerAsync(("JOBD_QUEUES", "high,low"));
         await WorkerHarness.LogLineAsync(w, $"job {low[^1]} noop done", Drain);
         long lastHigh = 0, firstLow = long.MaxValue;
-        foreach (var id in high) lastHigh = Math.Max(lastHigh, _h.FieldLong(id, "finished_at"));
-        foreach (var id in low) firstLow = Math.Min(firstLow, _h.FieldLong(id, "started_at"));
+        foreach (var id in high) lastHigh = Math.Max(lastHigh, H.FieldLong(id, "finished_at"));
+        foreach (var id in low) firstLow = Math.Min(firstLow, H.FieldLong(id, "started_at"));
         Assert.True(lastHigh <= firstLow, $"a low job started at {firstLow} before the last high job finished at {lastHigh}");
         var order = w.Stderr.Snapshot();
         int lastHighLine = -1, firstLowLine = int.MaxValue;
@@ -89,12 +74,12 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
     [Fact]
     public async Task A_failing_job_is_retried_then_succeeds_with_its_attempts_counted()
     {
-        var id = (await _h.EnqueueAsync("{\"type\":\"fail\",\"args\":{\"message\":\"flaky\",\"retry_after_ms\":100,\"succeed_on_attempt\":3}}\n"))[0];
-        await using var w = await _h.StartWorkerAsync();
+        var id = (await H.EnqueueAsync("{\"type\":\"fail\",\"args\":{\"message\":\"flaky\",\"retry_after_ms\":100,\"succeed_on_attempt\":3}}\n"))[0];
+        await using var w = await H.StartWorkerAsync();
         await WorkerHarness.LogLineAsync(w, $"job {id} fail done", Drain);
-        Assert.Equal("done", _h.Field(id, "state"));
-        Assert.Equal("3", _h.Field(id, "attempt"));
-        Assert.Equal("flaky", _h.Field(id, "last_error"));
+        Assert.Equal("done", H.Field(id, "state"));
+        Assert.Equal("3", H.Field(id, "attempt"));
+        Assert.Equal("flaky", H.Field(id, "last_error"));
         Assert.Equal(2, w.Stderr.Snapshot().Count(l => l.Contains($"job {id} failed, will retry: flaky", StringComparison.Ordinal)));
     }
 
@@ -106,12 +91,12 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
     [InlineData("{\"type\":\"sleep\",\"timeout\":\"100ms\",\"max_attempts\":1,\"args\":{\"ms\":60000}}", "attempts exhausted (1): timeout after 0.1s")]
     public async Task Jobs_that_cannot_succeed_go_to_dead_with_their_reason(string job, string reason)
     {
-        var id = (await _h.EnqueueAsync(job + "\n"))[0];
-        await using var w = await _h.StartWorkerAsync();
+        var id = (await H.EnqueueAsync(job + "\n"))[0];
+        await using var w = await H.StartWorkerAsync();
         await WorkerHarness.LogLineAsync(w, $"job {id} failed for good", Drain);
-        Assert.Equal("dead", _h.Field(id, "state"));
-        Assert.Contains(reason, _h.Field(id, "last_error"));
-        using var p = _db.Probe();
+        Assert.Equal("dead", H.Field(id, "state"));
+        Assert.Contains(reason, H.Field(id, "last_error"));
+        using var p = Db.Probe();
         Assert.NotNull(p.Call("ZSCORE", "{jobd}:dead", id));
         Assert.InRange((long)p.Call("PTTL", "{jobd}:job:" + id)!, 1, (long)TimeSpan.FromDays(7).TotalMilliseconds);
         Assert.False(w.HasExited);
@@ -120,24 +105,24 @@ public sealed class ExecutionLoopTests : IAsyncLifetime
     [Fact]
     public async Task A_delayed_job_waits_for_its_time_then_wakes_an_idle_worker()
     {
-        await using var w = await _h.StartWorkerAsync();
-        var id = (await _h.EnqueueAsync("{\"type\":\"noop\",\"in\":\"1500ms\"}\n"))[0];
-        Assert.Equal("scheduled", _h.Field(id, "state"));
+        await using var w = await H.StartWorkerAsync();
+        var id = (await H.EnqueueAsync("{\"type\":\"noop\",\"in\":\"1500ms\"}\n"))[0];
+        Assert.Equal("scheduled", H.Field(id, "state"));
         await WorkerHarness.LogLineAsync(w, $"job {id} noop done", TimeSpan.FromSeconds(15));
-        long started = _h.FieldLong(id, "started_at"), due = _h.FieldLong(id, "run_at");
+        long started = H.FieldLong(id, "started_at"), due = H.FieldLong(id, "run_at");
         Assert.True(started >= due, $"started {started} before due {due}");
     }
 
     [Fact]
     public async Task A_finished_job_releases_its_unique_key_and_expires()
     {
-        var id = (await _h.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];
-        await using var w = await _h.StartWorkerAsync(("JOBD_DONE_TTL", "1h"));
+        var id = (await H.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];
+        await using var w = await H.StartWorkerAsync(("JOBD_DONE_TTL", "1h"));
         await WorkerHarness.LogLineAsync(w, $"job {id} noop done", Drain);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(0L, p.Call("EXISTS", "{jobd}:unique:once"));
         Assert.InRange((long)p.Call("PTTL", "{jobd}:job:" + id)!, 1, 3_600_000);
-        var again = (await _h.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];
+        var again = (await H.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];
         Assert.NotEqual(id, again);
     }
 }

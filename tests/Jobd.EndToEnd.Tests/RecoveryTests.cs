@@ -9,88 +9,73 @@ namespace Jobd.EndToEnd.Tests;
 /// At-least-once under process faults (RELIABILITY.md P1, P3, P5–P7): a killed worker's job runs again without
 /// spending an attempt; a job that keeps killing its worker ends dead; a stop never loses the running job.
 /// </summary>
-public sealed class RecoveryTests : IAsyncLifetime
+public sealed class RecoveryTests : WorkerTest
 {
     // Heartbeat 300 ms: lease 900 ms, so a recovery is due within about 1.2 s of a kill.
     private static readonly (string, string) FastLeases = ("JOBD_HEARTBEAT", "500ms");
     private static readonly TimeSpan Recovery = TimeSpan.FromSeconds(20);
-    private RedisTestDatabase _db = null!;
-    private WorkerHarness _h = null!;
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestRedis.LeaseAsync();
-        _h = new WorkerHarness(_db.Url, _db.Probe);
-    }
-
-    public Task DisposeAsync()
-    {
-        _db.Dispose();
-        return Task.CompletedTask;
-    }
-
     [Fact]
     public async Task A_job_whose_worker_is_killed_runs_again_with_its_attempt_unspent()
     {
-        var id = (await _h.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":1500}}\n"))[0];
-        await using (var doomed = await _h.StartWorkerAsync(FastLeases))
+        var id = (await H.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":1500}}\n"))[0];
+        await using (var doomed = await H.StartWorkerAsync(FastLeases))
         {
             await WorkerHarness.LogLineAsync(doomed, $"job {id} sleep started", Recovery);
             doomed.Signal(ChildProcess.SIGKILL);
             await doomed.WaitForExitAsync(TimeSpan.FromSeconds(5));
         }
-        Assert.Equal("running", _h.Field(id, "state"));
-        await using var rescuer = await _h.StartWorkerAsync(FastLeases);
+        Assert.Equal("running", H.Field(id, "state"));
+        await using var rescuer = await H.StartWorkerAsync(FastLeases);
         await WorkerHarness.LogLineAsync(rescuer, $"recovered job {id} from worker", Recovery);
         await WorkerHarness.LogLineAsync(rescuer, $"job {id} sleep done", Recovery);
-        Assert.Equal("done", _h.Field(id, "state"));
-        Assert.Equal("1", _h.Field(id, "attempt"));
-        Assert.Equal("1", _h.Field(id, "recoveries"));
+        Assert.Equal("done", H.Field(id, "state"));
+        Assert.Equal("1", H.Field(id, "attempt"));
+        Assert.Equal("1", H.Field(id, "recoveries"));
     }
 
     [Fact]
     public async Task A_job_that_kills_its_worker_every_time_ends_dead_and_others_keep_flowing()
     {
-        var poison = (await _h.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":60000}}\n"))[0];
+        var poison = (await H.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":60000}}\n"))[0];
         for (int round = 1; round <= 3; round++)
         {
-            await using var w = await _h.StartWorkerAsync(FastLeases);
+            await using var w = await H.StartWorkerAsync(FastLeases);
             if (round > 1) await WorkerHarness.LogLineAsync(w, $"recovered job {poison}", Recovery);
             await WorkerHarness.LogLineAsync(w, $"job {poison} sleep started", Recovery);
             w.Signal(ChildProcess.SIGKILL);
             await w.WaitForExitAsync(TimeSpan.FromSeconds(5));
         }
-        var ok = (await _h.EnqueueAsync("{\"type\":\"noop\"}\n"))[0];
-        await using var survivor = await _h.StartWorkerAsync(FastLeases);
+        var ok = (await H.EnqueueAsync("{\"type\":\"noop\"}\n"))[0];
+        await using var survivor = await H.StartWorkerAsync(FastLeases);
         await WorkerHarness.LogLineAsync(survivor, $"job {poison} is dead: its worker", Recovery);
         await WorkerHarness.LogLineAsync(survivor, $"job {ok} noop done", Recovery);
-        Assert.Equal("dead", _h.Field(poison, "state"));
-        Assert.Equal("worker_lost: its worker died while running it 3 times", _h.Field(poison, "last_error"));
-        Assert.Equal("3", _h.Field(poison, "recoveries"));
+        Assert.Equal("dead", H.Field(poison, "state"));
+        Assert.Equal("worker_lost: its worker died while running it 3 times", H.Field(poison, "last_error"));
+        Assert.Equal("3", H.Field(poison, "recoveries"));
     }
 
     [Fact]
     public async Task Sigterm_lets_a_short_job_finish_then_exits_0()
     {
-        var id = (await _h.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":700}}\n"))[0];
-        await using var w = await _h.StartWorkerAsync(("JOBD_SHUTDOWN_TIMEOUT", "10s"));
+        var id = (await H.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":700}}\n"))[0];
+        await using var w = await H.StartWorkerAsync(("JOBD_SHUTDOWN_TIMEOUT", "10s"));
         await WorkerHarness.LogLineAsync(w, $"job {id} sleep started", Recovery);
         w.Signal(ChildProcess.SIGTERM);
         Assert.Equal(0, await w.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-        Assert.Equal("done", _h.Field(id, "state"));
+        Assert.Equal("done", H.Field(id, "state"));
     }
 
     [Fact]
     public async Task Sigterm_past_the_grace_period_puts_the_job_back_unspent()
     {
-        var id = (await _h.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":60000}}\n"))[0];
-        await using var w = await _h.StartWorkerAsync(("JOBD_SHUTDOWN_TIMEOUT", "1s"));
+        var id = (await H.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":60000}}\n"))[0];
+        await using var w = await H.StartWorkerAsync(("JOBD_SHUTDOWN_TIMEOUT", "1s"));
         await WorkerHarness.LogLineAsync(w, $"job {id} sleep started", Recovery);
         w.Signal(ChildProcess.SIGTERM);
         Assert.Equal(0, await w.WaitForExitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal("ready", _h.Field(id, "state"));
-        Assert.Equal("0", _h.Field(id, "attempt"));
-        using var p = _db.Probe();
+        Assert.Equal("ready", H.Field(id, "state"));
+        Assert.Equal("0", H.Field(id, "attempt"));
+        using var p = Db.Probe();
         Assert.Equal(id, p.Call("LINDEX", "{jobd}:q:default", "-1"));
         Assert.Equal(0L, p.Call("ZCARD", "{jobd}:leases"));
     }
@@ -98,14 +83,14 @@ public sealed class RecoveryTests : IAsyncLifetime
     [Fact]
     public async Task A_second_signal_puts_the_job_back_at_once()
     {
-        var id = (await _h.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":60000}}\n"))[0];
-        await using var w = await _h.StartWorkerAsync(("JOBD_SHUTDOWN_TIMEOUT", "5m"));
+        var id = (await H.EnqueueAsync("{\"type\":\"sleep\",\"args\":{\"ms\":60000}}\n"))[0];
+        await using var w = await H.StartWorkerAsync(("JOBD_SHUTDOWN_TIMEOUT", "5m"));
         await WorkerHarness.LogLineAsync(w, $"job {id} sleep started", Recovery);
         w.Signal(ChildProcess.SIGTERM);
         await WorkerHarness.LogLineAsync(w, "stopping on SIGTERM", Recovery);
         w.Signal(ChildProcess.SIGINT);
         Assert.Equal(0, await w.WaitForExitAsync(TimeSpan.FromSeconds(5)));
-        Assert.Equal("ready", _h.Field(id, "state"));
-        Assert.Equal("0", _h.Field(id, "attempt"));
+        Assert.Equal("ready", H.Field(id, "state"));
+        Assert.Equal("0", H.Field(id, "attempt"));
     }
 }

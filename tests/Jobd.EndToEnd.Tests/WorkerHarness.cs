@@ -8,7 +8,7 @@ using Jobd.Testing;
 namespace Jobd.EndToEnd.Tests;
 
 /// <summary>Starts `jobd run` and `jobd enqueue` against one Redis database and reads job state back.</summary>
-internal sealed class WorkerHarness
+public sealed class WorkerHarness
 {
     public static readonly TimeSpan Startup = TimeSpan.FromSeconds(15);
     private readonly string _redisUrl;
