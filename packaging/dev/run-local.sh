@@ -20,7 +20,8 @@ if [ -z "${REDIS_URL:-}" ]; then
 fi
 
 if [ -z "${DATABASE_URL:-}" ]; then
-  pgbin=$(dirname "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
+  # The real folder: initdb may be a symlink on PATH, and psql/createdb are not always beside the link.
+  pgbin=$(dirname "$(readlink -f "$(command -v initdb 2>/dev/null || ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")")
   as_pg=()
   if [ "$(id -u)" -eq 0 ]; then as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --); fi
   if [ ! -d "$root/pg/data" ]; then
