@@ -39,6 +39,7 @@ public static class TestPostgres
     {
         var url = Environment.GetEnvironmentVariable("DATABASE_URL");
         if (!string.IsNullOrEmpty(url)) return ToConnectionString(url);
+        StaleServers.SweepOnce();
         var server = await PostgresServer.StartAsync().ConfigureAwait(false);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         await server.ExecuteAsync($"create database {Database}").ConfigureAwait(false);

@@ -58,6 +58,7 @@ public static class TestRedis
             string? password = uri.UserInfo.Length == 0 ? null : Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]);
             return (uri.Host, uri.Port > 0 ? uri.Port : 6379, password, 16);
         }
+        StaleServers.SweepOnce();
         var server = await RedisServer.StartAsync().ConfigureAwait(false);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return (server.Host, server.Port, null, 256);
