@@ -28,6 +28,17 @@ public static class JobdMain
             HelpText.WriteVerb(Console.Out, cmd.Verb);
             return ExitCodes.Ok;
         }
+        if (cmd.Verb == Verb.Help && cmd.Positionals.Count == 1)
+        {
+            var verb = Verb.Find(cmd.Positionals[0]);
+            if (verb is null)
+            {
+                Console.Error.WriteLine("jobd: help: unknown verb; usage: " + Verb.Usage);
+                return ExitCodes.Usage;
+            }
+            HelpText.WriteVerb(Console.Out, verb);
+            return ExitCodes.Ok;
+        }
         if (cmd.Verb == Verb.Help || cmd.Has("--help"))
         {
             HelpText.WriteOverview(Console.Out);

@@ -52,6 +52,9 @@ public sealed class CliTests
             Assert.Equal(0, code);
             Assert.Contains("usage: jobd " + verb, string.Join('\n', stdout));
         }
+        var (helpRunCode, helpRun, _) = await Jobd("help", "run");
+        Assert.Equal(0, helpRunCode);
+        Assert.Contains("usage: jobd run", string.Join('\n', helpRun));
         var (_, configHelp, _) = await Jobd("config", "--help");
         Assert.Contains("JOBD_SHUTDOWN_TIMEOUT", string.Join('\n', configHelp));
     }

@@ -141,7 +141,7 @@ public sealed class Verb
     public static readonly Verb Version = new("version", "jobd version",
         "Print jobd's version, its .NET runtime and whether it is the Native-AOT build.", Array.Empty<string>());
 
-    public static readonly Verb Help = new("help", "jobd help", "Print this help.", Array.Empty<string>());
+    public static readonly Verb Help = new("help", "jobd help [VERB]", "Print this help, or one verb's.", Array.Empty<string>(), null, 1);
 
     public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Config, Version, Help };
     public const string Usage = "jobd [run|enqueue|stats|job|dead|config|version|help] [--help]";
