@@ -10,24 +10,8 @@ using Xunit;
 namespace Jobd.Queue.Tests;
 
 /// <summary>dead_retry.lua and dead_purge.lua (through <see cref="DeadJobs"/>) against a real redis-server: seed, run, want.</summary>
-public sealed class AdminDeadScriptTests : IAsyncLifetime
+public sealed class AdminDeadScriptTests : RedisTest
 {
-    private RedisTestDatabase _db = null!;
-    private RedisClient _client = null!;
-    private readonly QueueKeys _keys = new("jobd");
-
-    public async Task InitializeAsync()
-    {
-        _db = await TestRedis.LeaseAsync();
-        RedisOptions.TryParseUrl(_db.Url, out var options, out _);
-        _client = new RedisClient(options!);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _client.DisposeAsync();
-        _db.Dispose();
-    }
 
     /// <summary>A dead job as take.lua leaves it: dead state, a TTL, an entry in the dead set scored by its death.</summary>
     private void SeedDead(RedisProbe p, string id, string queue, long diedAt, string unique = "")
@@ -41,16 +25,16 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
     [Fact]
     public async Task Retry_of_one_id_makes_it_ready_resets_attempts_keeps_the_error_and_drops_the_ttl()
     {
-        using (var p = _db.Probe())
+        using (var p = Db.Probe())
         {
             SeedDead(p, "a", "default", 1000, unique: "u1");
             SeedDead(p, "b", "default", 2000);
         }
 
-        long moved = await new DeadJobs(_client, _keys).RetryAsync(new[] { "a" });
+        long moved = await new DeadJobs(Redis, Keys).RetryAsync(new[] { "a" });
 
         Assert.Equal(1, moved);
-        using var probe = _db.Probe();
+        using var probe = Db.Probe();
         Assert.Equal("ready", probe.Call("HGET", "{jobd}:job:a", "state"));
         Assert.Equal("0", probe.Call("HGET", "{jobd}:job:a", "attempt"));
         Assert.Equal("0", probe.Call("HGET", "{jobd}:job:a", "recoveries"));
@@ -66,13 +50,13 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
     [Fact]
     public async Task Retry_leaves_a_unique_key_another_job_holds()
     {
-        using (var p = _db.Probe())
+        using (var p = Db.Probe())
         {
             SeedDead(p, "a", "default", 1000, unique: "u1");
             p.Call("SET", "{jobd}:unique:u1", "other");
         }
-        Assert.Equal(1, await new DeadJobs(_client, _keys).RetryAsync(new[] { "a" }));
-        using var probe = _db.Probe();
+        Assert.Equal(1, await new DeadJobs(Redis, Keys).RetryAsync(new[] { "a" }));
+        using var probe = Db.Probe();
         Assert.Equal("other", probe.Call("GET", "{jobd}:unique:u1"));
         Assert.Equal("ready", probe.Call("HGET", "{jobd}:job:a", "state"));
     }
@@ -80,11 +64,11 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
     [Fact]
     public async Task Retry_of_a_job_that_is_not_dead_or_missing_moves_nothing()
     {
-        using (var p = _db.Probe()) p.Call("HSET", "{jobd}:job:r", "state", "running", "queue", "default");
-        var dead = new DeadJobs(_client, _keys);
+        using (var p = Db.Probe()) p.Call("HSET", "{jobd}:job:r", "state", "running", "queue", "default");
+        var dead = new DeadJobs(Redis, Keys);
         Assert.Equal(0, await dead.RetryAsync(new[] { "r" }));
         Assert.Equal(0, await dead.RetryAsync(new[] { "nope" }));
-        using var probe = _db.Probe();
+        using var probe = Db.Probe();
         Assert.Equal("running", probe.Call("HGET", "{jobd}:job:r", "state"));
         Assert.Equal(0L, probe.Call("LLEN", "{jobd}:q:default"));
     }
@@ -94,7 +78,7 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
     {
         // More than two batches of each queue, interleaved, so that the offset must skip the kept entries.
         int each = DeadJobs.Batch + DeadJobs.Batch / 2 + 7;
-        using (var p = _db.Probe())
+        using (var p = Db.Probe())
         {
             for (int i = 0; i < each; i++)
             {
@@ -104,15 +88,15 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
             p.Call("ZADD", "{jobd}:dead", "1", "expired"); // its hash is gone
         }
 
-        long moved = await new DeadJobs(_client, _keys).RetryAllAsync("critical");
+        long moved = await new DeadJobs(Redis, Keys).RetryAllAsync("critical");
 
         Assert.Equal(each, moved);
-        using var probe = _db.Probe();
+        using var probe = Db.Probe();
         Assert.Equal((long)each, probe.Call("LLEN", "{jobd}:q:critical"));
         Assert.Equal((long)each, probe.Call("ZCARD", "{jobd}:dead"));
         Assert.Equal("dead", probe.Call("HGET", "{jobd}:job:y0", "state"));
         Assert.Equal((long)each, probe.Call("LLEN", "{jobd}:wake"));
-        Assert.Equal(each, await new DeadJobs(_client, _keys).RetryAllAsync(null));
+        Assert.Equal(each, await new DeadJobs(Redis, Keys).RetryAllAsync(null));
         Assert.Equal(0L, probe.Call("ZCARD", "{jobd}:dead"));
     }
 
@@ -120,7 +104,7 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
     public async Task Purge_deletes_hash_and_entry_in_batches_and_honours_the_queue()
     {
         int each = DeadJobs.Batch + 3;
-        using (var p = _db.Probe())
+        using (var p = Db.Probe())
         {
             for (int i = 0; i < each; i++)
             {
@@ -128,10 +112,10 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
                 SeedDead(p, "y" + i, "low", 11 + 2 * i);
             }
         }
-        var dead = new DeadJobs(_client, _keys);
+        var dead = new DeadJobs(Redis, Keys);
 
         Assert.Equal(each, await dead.PurgeAsync("low"));
-        using var probe = _db.Probe();
+        using var probe = Db.Probe();
         Assert.Equal(0L, probe.Call("EXISTS", "{jobd}:job:y0"));
         Assert.Equal(1L, probe.Call("EXISTS", "{jobd}:job:x0"));
         Assert.Equal((long)each, probe.Call("ZCARD", "{jobd}:dead"));
@@ -144,13 +128,13 @@ public sealed class AdminDeadScriptTests : IAsyncLifetime
     [Fact]
     public async Task List_is_newest_first_filters_by_queue_and_respects_the_limit()
     {
-        using (var p = _db.Probe())
+        using (var p = Db.Probe())
         {
             SeedDead(p, "old", "critical", 1000);
             SeedDead(p, "mid", "low", 2000);
             SeedDead(p, "new", "critical", 3000);
         }
-        var dead = new DeadJobs(_client, _keys);
+        var dead = new DeadJobs(Redis, Keys);
         var all = await dead.ListAsync(null, 50);
         Assert.Equal(new[] { "new", "mid", "old" }, Ids(all));
         Assert.Equal("boom new", all[0].LastError);

@@ -8,25 +8,14 @@ using Xunit;
 namespace Jobd.Queue.Tests;
 
 /// <summary>The enqueue script and the .NET producer against a real redis-server: seed, enqueue, inspect.</summary>
-public sealed class JobProducerTests : IAsyncLifetime
+public sealed class JobProducerTests : RedisTest
 {
-    private RedisTestDatabase _db = null!;
-    private RedisClient _redis = null!;
-    private readonly QueueKeys _keys = new("jobd");
     private JobProducer _producer = null!;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _db = await TestRedis.LeaseAsync();
-        RedisOptions.TryParseUrl(_db.Url, out var options, out _);
-        _redis = new RedisClient(options!);
-        _producer = new JobProducer(_redis, _keys);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        _db.Dispose();
+        await base.InitializeAsync();
+        _producer = new JobProducer(Redis, Keys);
     }
 
     private static long RedisNowMs(RedisProbe p)
@@ -42,7 +31,7 @@ public sealed class JobProducerTests : IAsyncLifetime
         Assert.True(r.Created);
         Assert.Equal("ready", r.State);
         Assert.Equal(26, r.Id.Length);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(new object?[] { r.Id }, (object?[])p.Call("LRANGE", "{jobd}:q:default", "0", "-1")!);
         Assert.Equal("send_reminder", p.Call("HGET", "{jobd}:job:" + r.Id, "type"));
         Assert.Equal("{\"user_id\":42}", p.Call("HGET", "{jobd}:job:" + r.Id, "args"));
@@ -56,7 +45,7 @@ public sealed class JobProducerTests : IAsyncLifetime
     [Fact]
     public async Task A_delayed_job_is_scheduled_by_redis_time()
     {
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         long before = RedisNowMs(p);
         var r = await _producer.EnqueueAsync(new EnqueueRequest
         {
@@ -77,7 +66,7 @@ public sealed class JobProducerTests : IAsyncLifetime
     {
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromMinutes(1) });
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromMinutes(2) });
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake"));
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromSeconds(10) });
         Assert.Equal(2L, p.Call("LLEN", "{jobd}:wake"));
@@ -99,7 +88,7 @@ public sealed class JobProducerTests : IAsyncLifetime
         Assert.True(second.Duplicate);
         Assert.Equal("duplicate", second.State);
         Assert.Equal(first.Id, second.Id);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(1L, p.Call("ZCARD", "{jobd}:scheduled"));
         Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
         // The key outlives the job's due time (2 h) by the unique TTL (24 h), never forever.
@@ -115,7 +104,7 @@ public sealed class JobProducerTests : IAsyncLifetime
         var results = await _producer.EnqueueManyAsync(requests);
         Assert.Single(results, r => r.Created);
         Assert.All(results, r => Assert.Equal(results[0].Id, r.Id));
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(1L, p.Call("LLEN", "{jobd}:q:default"));
     }
 
@@ -126,7 +115,7 @@ public sealed class JobProducerTests : IAsyncLifetime
         var e = await Assert.ThrowsAsync<RedisServerException>(async () =>
             await _producer.EnqueueAsync(new EnqueueRequest { Type = "other", Id = "order-7" }));
         Assert.Contains("jobd: job order-7 exists", e.Message);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal("t", p.Call("HGET", "{jobd}:job:order-7", "type"));
         Assert.Equal(1L, p.Call("LLEN", "{jobd}:q:default"));
         Assert.Equal("order-7", r.Id);
@@ -139,7 +128,7 @@ public sealed class JobProducerTests : IAsyncLifetime
         for (int i = 0; i < requests.Length; i++) requests[i] = new EnqueueRequest { Type = "t", ArgsJson = "{\"n\":" + i + "}" };
         var results = await _producer.EnqueueManyAsync(requests);
         Assert.All(results, r => Assert.True(r.Created));
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(1000L, p.Call("LLEN", "{jobd}:q:default"));
         Assert.Equal(results[0].Id, p.Call("LINDEX", "{jobd}:q:default", "-1"));
         Assert.Equal(1000L, p.Call("LLEN", "{jobd}:wake"));
@@ -151,7 +140,7 @@ public sealed class JobProducerTests : IAsyncLifetime
         var requests = new EnqueueRequest[1500];
         for (int i = 0; i < requests.Length; i++) requests[i] = new EnqueueRequest { Type = "t" };
         await _producer.EnqueueManyAsync(requests);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(1000L, p.Call("LLEN", "{jobd}:wake"));
         Assert.Equal(1500L, p.Call("LLEN", "{jobd}:q:default"));
     }
@@ -159,9 +148,9 @@ public sealed class JobProducerTests : IAsyncLifetime
     [Fact]
     public async Task A_prefix_isolates_applications()
     {
-        var other = new JobProducer(_redis, new QueueKeys("billing"));
+        var other = new JobProducer(Redis, new QueueKeys("billing"));
         await other.EnqueueAsync(new EnqueueRequest { Type = "t" });
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(1L, p.Call("LLEN", "{billing}:q:default"));
         Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
     }
@@ -170,7 +159,7 @@ public sealed class JobProducerTests : IAsyncLifetime
     public async Task Enqueue_survives_a_script_cache_flush()
     {
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t" });
-        using (var p = _db.Probe()) p.Call("SCRIPT", "FLUSH");
+        using (var p = Db.Probe()) p.Call("SCRIPT", "FLUSH");
         var r = await _producer.EnqueueAsync(new EnqueueRequest { Type = "t" });
         Assert.True(r.Created);
     }

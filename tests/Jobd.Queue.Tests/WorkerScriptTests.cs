@@ -11,47 +11,31 @@ namespace Jobd.Queue.Tests;
 /// take.lua, tick.lua and reclaim.lua against a real Redis, driven step by step: the guarantees RELIABILITY.md
 /// lists (fencing of a late settlement, reclaim of a lost take, the server-side size check) without processes.
 /// </summary>
-public sealed class WorkerScriptTests : IAsyncLifetime
+public sealed class WorkerScriptTests : RedisTest
 {
     private static readonly WorkerLimits Limits = new(LeaseMs: 60_000, DoneTtlMs: 86_400_000, DeadTtlMs: 604_800_000,
         DeadCap: 10_000, MaxArgsBytes: 64, MaxRecoveries: 3, TickBatch: 1000, WorkerTtlMs: 30_000);
-    private readonly QueueKeys _keys = new("jobd");
-    private RedisTestDatabase _db = null!;
-    private RedisClient _redis = null!;
     private readonly RedisBatch _batch = new();
 
-    public async Task InitializeAsync()
-    {
-        _db = await TestRedis.LeaseAsync();
-        RedisOptions.TryParseUrl(_db.Url, out var options, out _);
-        _redis = new RedisClient(options!);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _redis.DisposeAsync();
-        _db.Dispose();
-    }
-
     private WorkerProtocol Worker(string id, WorkerLimits? limits = null) =>
-        new(_keys, id, new[] { "default" }, limits ?? Limits, TimeSpan.FromSeconds(1));
+        new(Keys, id, new[] { "default" }, limits ?? Limits, TimeSpan.FromSeconds(1));
 
     private async Task<(SettleResult, RunningJob?)> Take(WorkerProtocol w, Settlement settle, string token)
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        return WorkerProtocol.ParseTake(await _redis.ExecuteAsync(_batch));
+        return WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
     }
 
     private async Task<TickResult> Tick(WorkerProtocol w)
     {
         _batch.Clear();
         w.AppendTick(_batch, null, null);
-        return WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_batch));
+        return WorkerProtocol.ParseTick(await Redis.ExecuteAsync(_batch));
     }
 
     private Task<EnqueueResult> Enqueue(string args = "{}") =>
-        new JobProducer(_redis, _keys).EnqueueAsync(new EnqueueRequest { Type = "t", ArgsJson = args }).AsTask();
+        new JobProducer(Redis, Keys).EnqueueAsync(new EnqueueRequest { Type = "t", ArgsJson = args }).AsTask();
 
     [Fact]
     public async Task A_late_settlement_after_recovery_is_fenced_and_the_new_run_wins()
@@ -61,7 +45,7 @@ public sealed class WorkerScriptTests : IAsyncLifetime
         var (_, jobA) = await Take(a, Settlement.Nothing, "a.1");
         Assert.Equal(id, jobA!.Id);
         // A's lease (1 ms) runs out, as for a paused worker; any tick recovers the job.
-        using (var p = _db.Probe()) p.Call("ZADD", "{jobd}:leases", "1", id);
+        using (var p = Db.Probe()) p.Call("ZADD", "{jobd}:leases", "1", id);
         var tick = await Tick(Worker("b"));
         Assert.Equal(new[] { id, "a" }, tick.Recovered);
         var (_, jobB) = await Take(Worker("b"), Settlement.Nothing, "b.1");
@@ -72,7 +56,7 @@ public sealed class WorkerScriptTests : IAsyncLifetime
         Assert.Equal(SettleResult.LeaseLost, late);
         var (won, _) = await Take(Worker("b"), new Settlement(SettleKind.Done, id, "b.1", "from b", 0), "b.2");
         Assert.Equal(SettleResult.Applied, won);
-        using var probe = _db.Probe();
+        using var probe = Db.Probe();
         Assert.Equal("from b", probe.Call("HGET", "{jobd}:job:" + id, "result"));
         Assert.Equal("1", probe.Call("HGET", "{jobd}:job:" + id, "recoveries"));
         Assert.Equal("1", probe.Call("HGET", "{jobd}:stats", "done"));
@@ -87,7 +71,7 @@ public sealed class WorkerScriptTests : IAsyncLifetime
         var done = new Settlement(SettleKind.Done, id, "w.1", "", 0);
         Assert.Equal(SettleResult.Applied, (await Take(w, done, "w.2")).Item1);
         Assert.Equal(SettleResult.Applied, (await Take(w, done, "w.3")).Item1);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal("1", p.Call("HGET", "{jobd}:stats", "done"));
     }
 
@@ -100,8 +84,8 @@ public sealed class WorkerScriptTests : IAsyncLifetime
         await Take(w, Settlement.Nothing, "w.1"); // the reply "never arrived"
         _batch.Clear();
         w.AppendReclaim(_batch, null);
-        Assert.Equal(first, (await _redis.ExecuteAsync(_batch)).AsString());
-        using var p = _db.Probe();
+        Assert.Equal(first, (await Redis.ExecuteAsync(_batch)).AsString());
+        using var p = Db.Probe();
         Assert.Equal("ready", p.Call("HGET", "{jobd}:job:" + first, "state"));
         Assert.Equal("0", p.Call("HGET", "{jobd}:job:" + first, "attempt"));
         Assert.Equal(first, p.Call("LINDEX", "{jobd}:q:default", "-1"));
@@ -109,7 +93,7 @@ public sealed class WorkerScriptTests : IAsyncLifetime
         Assert.Equal(0L, p.Call("ZCARD", "{jobd}:leases"));
         _batch.Clear();
         w.AppendReclaim(_batch, null);
-        Assert.Equal("", (await _redis.ExecuteAsync(_batch)).AsString());
+        Assert.Equal("", (await Redis.ExecuteAsync(_batch)).AsString());
     }
 
     [Fact]
@@ -120,7 +104,7 @@ public sealed class WorkerScriptTests : IAsyncLifetime
         var small = (await Enqueue()).Id;
         var (_, job) = await Take(Worker("w"), Settlement.Nothing, "w.1");
         Assert.Equal(small, job!.Id);
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal("dead", p.Call("HGET", "{jobd}:job:" + big, "state"));
         Assert.Equal("payload_too_large (110 bytes)", p.Call("HGET", "{jobd}:job:" + big, "last_error"));
     }
@@ -140,7 +124,7 @@ public sealed class WorkerScriptTests : IAsyncLifetime
             previous = job!.Id;
         }
         await Take(w, new Settlement(SettleKind.Dead, previous!, token!, "boom", 0), "w.9");
-        using var p = _db.Probe();
+        using var p = Db.Probe();
         Assert.Equal(2L, p.Call("ZCARD", "{jobd}:dead"));
         Assert.Equal(0L, p.Call("EXISTS", "{jobd}:job:" + ids[0]));
         Assert.Equal("dead", p.Call("HGET", "{jobd}:job:" + ids[2], "state"));

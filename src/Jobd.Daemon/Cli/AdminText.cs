@@ -7,6 +7,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Jobd.Config;
+using Jobd.Ops;
 using Jobd.Resp;
 
 namespace Jobd.Cli;
@@ -24,27 +25,6 @@ internal static class AdminText
     public static string Time(long ms) =>
         ms is < 0 or > 253402300799999 ? ms.ToString(CultureInfo.InvariantCulture)
             : DateTimeOffset.FromUnixTimeMilliseconds(ms).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    /// <summary>Control characters as \n, \r, \t or \xNN, and the text cut at <paramref name="max"/> characters.</summary>
-    public static string Escape(string? s, int max = int.MaxValue)
-    {
-        if (s is null) return "";
-        var sb = new StringBuilder(Math.Min(s.Length, max) + 8);
-        foreach (char c in s)
-        {
-            if (sb.Length >= max)
-            {
-                sb.Append('…');
-                break;
-            }
-            if (!char.IsControl(c)) sb.Append(c);
-            else if (c == '\n') sb.Append("\\n");
-            else if (c == '\r') sb.Append("\\r");
-            else if (c == '\t') sb.Append("\\t");
-            else sb.Append("\\x").Append(((int)c).ToString("x2", CultureInfo.InvariantCulture));
-        }
-        return sb.ToString();
-    }
 
     /// <summary>Writes one JSON document built by <paramref name="write"/> and a newline.</summary>
     public static void WriteJson(TextWriter stdout, Action<Utf8JsonWriter> write)
@@ -72,7 +52,7 @@ internal static class AdminText
         }
         catch (RedisServerException e)
         {
-            stderr.WriteLine("jobd: redis refused: " + Escape(e.Message));
+            stderr.WriteLine("jobd: redis refused: " + TextEscape.Escape(e.Message));
             return ExitCodes.Unavailable;
         }
     }

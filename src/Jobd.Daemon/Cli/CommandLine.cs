@@ -37,7 +37,7 @@ public sealed class CommandLine
             verb = Verb.Find(args[0]);
             if (verb is null)
             {
-                error = $"unknown verb \"{Escape(args[0])}\"; usage: {Verb.Usage}";
+                error = $"unknown verb \"{Jobd.Ops.TextEscape.Escape(args[0], 40)}\"; usage: {Verb.Usage}";
                 return null;
             }
             i = 1;
@@ -66,20 +66,12 @@ public sealed class CommandLine
             }
             if (a.StartsWith("--", StringComparison.Ordinal) || a.Length > 1 && a[0] == '-' || positionals.Count == verb.MaxPositionals)
             {
-                error = $"{(a.StartsWith('-') && a != "-" ? "unknown flag" : "unexpected argument")} \"{Escape(a)}\" for `jobd {verb.Name}`; usage: {verb.UsageLine}";
+                error = $"{(a.StartsWith('-') && a != "-" ? "unknown flag" : "unexpected argument")} \"{Jobd.Ops.TextEscape.Escape(a, 40)}\" for `jobd {verb.Name}`; usage: {verb.UsageLine}";
                 return null;
             }
             positionals.Add(args[i]);
         }
         return new CommandLine(verb, flags, values, positionals);
-    }
-
-    private static string Escape(string s)
-    {
-        var chars = s.Length > 40 ? s[..40].ToCharArray() : s.ToCharArray();
-        for (int i = 0; i < chars.Length; i++)
-            if (char.IsControl(chars[i])) chars[i] = '?';
-        return new string(chars) + (s.Length > 40 ? "…" : "");
     }
 }
 

@@ -18,10 +18,10 @@ public static class DeadVerb
     {
         var sub = cmd.Positionals.Count > 0 ? cmd.Positionals[0] : null;
         if (sub is not ("list" or "retry" or "purge"))
-            return Refuse(stderr, ExitCodes.Usage, (sub is null ? "dead needs list, retry or purge" : $"unknown dead sub-verb \"{AdminText.Escape(sub, 40)}\"") + "; usage: " + Verb.Dead.UsageLine);
+            return Refuse(stderr, ExitCodes.Usage, (sub is null ? "dead needs list, retry or purge" : $"unknown dead sub-verb \"{Jobd.Ops.TextEscape.Escape(sub, 40)}\"") + "; usage: " + Verb.Dead.UsageLine);
         var queue = cmd.Value("--queue");
         if (queue is not null && !Names.IsQueue(queue))
-            return Refuse(stderr, ExitCodes.DataErr, $"bad queue \"{AdminText.Escape(queue, 64)}\": {Names.QueueRule}");
+            return Refuse(stderr, ExitCodes.DataErr, $"bad queue \"{Jobd.Ops.TextEscape.Escape(queue, 64)}\": {Names.QueueRule}");
         string? id = cmd.Positionals.Count > 1 ? cmd.Positionals[1] : null;
         if (sub != "retry" && id is not null)
             return Refuse(stderr, ExitCodes.Usage, $"dead {sub} takes no job ID; usage: {Verb.Dead.UsageLine}");
@@ -36,7 +36,7 @@ public static class DeadVerb
             {
                 int limit = LimitDefault;
                 if (cmd.Value("--limit") is { } text && (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit < 1 || limit > LimitMax))
-                    return Refuse(stderr, ExitCodes.DataErr, $"bad --limit \"{AdminText.Escape(text, 20)}\": must be from 1 to {LimitMax}");
+                    return Refuse(stderr, ExitCodes.DataErr, $"bad --limit \"{Jobd.Ops.TextEscape.Escape(text, 20)}\": must be from 1 to {LimitMax}");
                 return AdminText.WithRedisAsync(config, stderr, async redis =>
                 {
                     var jobs = await new DeadJobs(redis, config.Keys).ListAsync(queue, limit).ConfigureAwait(false);
@@ -49,7 +49,7 @@ public static class DeadVerb
                 if (id is null == !cmd.Has("--all"))
                     return Refuse(stderr, ExitCodes.Usage, $"dead retry needs a job ID or --all (not both); usage: {Verb.Dead.UsageLine}");
                 if (id is not null && !Names.IsId(id))
-                    return Refuse(stderr, ExitCodes.DataErr, $"bad job id \"{AdminText.Escape(id, 64)}\": {Names.IdRule}");
+                    return Refuse(stderr, ExitCodes.DataErr, $"bad job id \"{Jobd.Ops.TextEscape.Escape(id, 64)}\": {Names.IdRule}");
                 if (id is not null && queue is not null)
                     return Refuse(stderr, ExitCodes.Usage, $"--queue goes with --all, not with a job ID; usage: {Verb.Dead.UsageLine}");
                 return AdminText.WithRedisAsync(config, stderr, async redis =>
@@ -115,7 +115,7 @@ public static class DeadVerb
             sb.Append(j.Id.PadRight(idW)).Append("  ").Append((j.Type ?? "-").PadRight(typeW)).Append("  ")
               .Append((j.Queue ?? "-").PadRight(queueW)).Append("  ")
               .Append((j.DiedAt is { } t ? AdminText.Time(t) : "-").PadRight(24)).Append("  ")
-              .Append(AdminText.Escape(j.LastError, ReasonMax)).Append('\n');
+              .Append(Jobd.Ops.TextEscape.Escape(j.LastError, ReasonMax)).Append('\n');
         }
         stdout.Write(sb.ToString());
     }

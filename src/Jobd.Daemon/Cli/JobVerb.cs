@@ -20,7 +20,7 @@ public static class JobVerb
         var id = cmd.Positionals[0];
         if (!Names.IsId(id))
         {
-            stderr.WriteLine($"jobd: bad job id \"{AdminText.Escape(id, 64)}\": {Names.IdRule}");
+            stderr.WriteLine($"jobd: bad job id \"{Jobd.Ops.TextEscape.Escape(id, 64)}\": {Names.IdRule}");
             return Task.FromResult(ExitCodes.DataErr);
         }
         return AdminText.WithRedisAsync(config, stderr, async redis =>
@@ -46,9 +46,9 @@ public static class JobVerb
             sb.Append("id: ").Append(id).Append('\n');
             foreach (var (k, v) in fields)
             {
-                sb.Append(AdminText.Escape(k)).Append(": ");
+                sb.Append(Jobd.Ops.TextEscape.Escape(k)).Append(": ");
                 if (k is "args" or "result") sb.Append(v);
-                else sb.Append(AdminText.Escape(v));
+                else sb.Append(Jobd.Ops.TextEscape.Escape(v));
                 if (JobRecord.IsTimeField(k) && AdminText.TryLong(v, out var ms)) sb.Append(" (").Append(AdminText.Time(ms)).Append(')');
                 sb.Append('\n');
             }

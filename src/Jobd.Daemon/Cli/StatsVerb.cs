@@ -74,12 +74,12 @@ public static class StatsVerb
         if (s.Workers.Count > 0)
         {
             int idWidth = 6;
-            foreach (var w in s.Workers) if (AdminText.Escape(w.Id).Length > idWidth) idWidth = AdminText.Escape(w.Id).Length;
+            foreach (var w in s.Workers) idWidth = System.Math.Max(idWidth, Jobd.Ops.TextEscape.Escape(w.Id).Length);
             sb.Append("WORKER".PadRight(idWidth)).Append("  HEARTBEAT AGE  JOB\n");
             foreach (var w in s.Workers)
             {
                 double age = (s.NowMs - w.HeartbeatMs) / 1000.0;
-                sb.Append(AdminText.Escape(w.Id).PadRight(idWidth)).Append("  ")
+                sb.Append(Jobd.Ops.TextEscape.Escape(w.Id).PadRight(idWidth)).Append("  ")
                   .Append((age.ToString("0.0", CultureInfo.InvariantCulture) + "s").PadLeft(13)).Append("  ")
                   .Append(w.Job ?? "-").Append('\n');
             }

@@ -146,7 +146,7 @@ public sealed class Log
         var ts = _clock.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
         Append(ts);
         Append(level switch { LogLevel.Debug => " debug ", LogLevel.Info => " info  ", LogLevel.Warn => " warn  ", _ => " error " });
-        AppendEscaped(message);
+        Append(TextEscape.Escape(message));
         Append("\n");
     }
 
@@ -154,7 +154,7 @@ public sealed class Log
     {
         // sd-daemon(3) priorities: 3 err, 4 warning, 6 info, 7 debug.
         Append(level switch { LogLevel.Debug => "<7>", LogLevel.Info => "<6>", LogLevel.Warn => "<4>", _ => "<3>" });
-        AppendEscaped(message);
+        Append(TextEscape.Escape(message));
         Append("\n");
     }
 
@@ -177,17 +177,4 @@ public sealed class Log
         _buffer.Advance(Encoding.UTF8.GetBytes(s, span));
     }
 
-    private void AppendEscaped(string s)
-    {
-        int start = 0;
-        for (int i = 0; i < s.Length; i++)
-        {
-            char c = s[i];
-            if (!char.IsControl(c)) continue;
-            Append(s.Substring(start, i - start));
-            Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ => "\\u" + ((int)c).ToString("x4") });
-            start = i + 1;
-        }
-        Append(start == 0 ? s : s.Substring(start));
-    }
 }
