@@ -17,6 +17,20 @@ public static class JobdMain
     public static async Task<int> RunAsync(string[] args, Action<Jobd.Handlers.HandlerRegistry>? register = null)
     {
         Jobd.Ops.SafeConsole.Install();
+        try
+        {
+            return await DispatchAsync(args, register).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // A bug, not an input or a dependency: one line and EX_SOFTWARE, not a runtime abort (134).
+            Console.Error.WriteLine("jobd: internal error: " + Jobd.Ops.TextEscape.Escape(e.GetType().Name + ": " + e.Message, 500));
+            return ExitCodes.Software;
+        }
+    }
+
+    private static async Task<int> DispatchAsync(string[] args, Action<Jobd.Handlers.HandlerRegistry>? register)
+    {
         var cmd = CommandLine.Parse(args, out var usageError);
         if (cmd is null)
         {

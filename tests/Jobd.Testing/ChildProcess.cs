@@ -95,9 +95,3 @@ public sealed partial class ChildProcess : IAsyncDisposable
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     internal static partial int Kill(int pid, int sig);
 }
-
-/// <summary>kill(2) for processes this run did not start (stale servers of an earlier run).</summary>
-internal static class ChildProcessSignals
-{
-    public static void Send(int pid, int signal) => ChildProcess.Kill(pid, signal);
-}

@@ -31,7 +31,7 @@ public static class StaleServers
                 var folder = OurFolder(proc);
                 if (folder is null) continue;
                 // SIGQUIT: Postgres' immediate shutdown (its children follow); redis-server exits on it too.
-                ChildProcessSignals.Send(pid, 3);
+                ChildProcess.Kill(pid, 3);
                 TryDelete(folder);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
