@@ -122,7 +122,7 @@ public static class ConfigLoader
     private static ConfigVariable? Find(string name)
     {
         foreach (var v in ConfigSchema.All)
-            if (v.Name == name) return v;
+            if (v.Matches(name)) return v;
         return null;
     }
 }

@@ -14,6 +14,16 @@ internal readonly struct Reader
     public string? Text(ConfigVariable v) =>
         _env.TryGetValue(v.Name, out var s) && s.Trim().Length > 0 ? s.Trim() : null;
 
+    /// <summary>Every set member of a variable family, as (name after the prefix, trimmed value), sorted by name.</summary>
+    public List<(string Suffix, string Value)> Family(ConfigVariable v)
+    {
+        var members = new List<(string, string)>();
+        foreach (var (name, value) in _env)
+            if (v.Matches(name) && value.Trim().Length > 0) members.Add((name[v.FamilyPrefix!.Length..], value.Trim()));
+        members.Sort((a, b) => string.CompareOrdinal(a.Item1, b.Item1));
+        return members;
+    }
+
     public TimeSpan Duration(ConfigVariable v, TimeSpan fallback, TimeSpan min, TimeSpan max)
     {
         var s = Text(v);
