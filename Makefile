@@ -4,7 +4,7 @@ TFM ?= net9.0
 RID ?= linux-x64
 BIN := artifacts/jobd/jobd
 
-.PHONY: all setup publish build test run stop-local clean reference
+.PHONY: all setup publish build test run stop-local clean reference bench bench-smoke publish-bench
 
 all: publish
 
@@ -29,6 +29,7 @@ test: setup publish
 	       if ($$i == "Passed:") p += $$(i+1); if ($$i == "Skipped:") s += $$(i+1) }; n++ } \
 	       END { printf "jobd tests: %d passed, %d failed, %d skipped, in %d test assemblies\n", p, f, s, n }' artifacts/test.log; \
 	  exit $$status
+	$(MAKE) bench-smoke
 
 ## jobd end to end on this machine: local redis-server (and Postgres) when REDIS_URL/DATABASE_URL are unset.
 run: setup publish
@@ -45,3 +46,18 @@ reference: publish
 
 clean:
 	rm -rf artifacts src/*/bin src/*/obj tests/*/bin tests/*/obj
+
+## The benchmark driver, Native AOT like jobd itself.
+publish-bench:
+	dotnet publish tests/bench/Jobd.Bench -c Release -r $(RID) -p:JobdTargetFramework=$(TFM) -o artifacts/jobd-bench
+	@rm -f artifacts/jobd-bench/*.dbg
+
+## Every PRODUCT.md hard number, 3 runs each, against its own redis-server and Postgres (about 15 minutes).
+## Writes artifacts/bench/results.md and drain.svg, and copies them to docs/bench/ for the README.
+bench: publish publish-bench
+	artifacts/jobd-bench/jobd-bench suite $(CURDIR)/$(BIN) artifacts/bench
+	mkdir -p docs/bench && cp artifacts/bench/results.md artifacts/bench/drain.svg docs/bench/
+
+## The same suite with tiny counts and one run, in seconds: keeps the benchmark from rotting (part of `make test`).
+bench-smoke: publish publish-bench
+	artifacts/jobd-bench/jobd-bench suite $(CURDIR)/$(BIN) artifacts/bench-smoke --smoke

@@ -1,5 +1,6 @@
 // jobd-bench: throughput and allocation measurements, printed as a report. Not a test: nothing here asserts.
 // Usage: jobd-bench resp <redis-port> [seconds-per-run]
+//        jobd-bench suite <jobd-binary> <out-dir> [--smoke]
 using System;
 using System.Threading.Tasks;
 
@@ -15,7 +16,13 @@ public static class Program
             await RespBenchmark.RunAsync(port, TimeSpan.FromSeconds(seconds)).ConfigureAwait(false);
             return 0;
         }
-        Console.Error.WriteLine("usage: jobd-bench resp <redis-port> [seconds-per-run]");
+        if (args.Length >= 3 && args[0] == "suite")
+        {
+            bool smoke = args.Length >= 4 && args[3] == "--smoke";
+            var o = smoke ? SuiteOptions.SmokeRun(args[1], args[2]) : SuiteOptions.Full(args[1], args[2]);
+            return await Suite.RunAsync(o).ConfigureAwait(false);
+        }
+        Console.Error.WriteLine("usage: jobd-bench resp <redis-port> [seconds-per-run]\n       jobd-bench suite <jobd-binary> <out-dir> [--smoke]");
         return 64;
     }
 }

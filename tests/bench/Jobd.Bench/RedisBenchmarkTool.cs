@@ -7,12 +7,10 @@ namespace Jobd.Bench;
 
 internal static class RedisBenchmarkTool
 {
-    private const string Requests = "100000";
-
-    public static double Run(int port, string[] test)
+    public static double Run(int port, string[] test, int requests = 100_000)
     {
         var psi = new ProcessStartInfo("redis-benchmark") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", "1", "-P", "1", "-n", Requests, "-q" })
+        foreach (var a in new[] { "-h", "127.0.0.1", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", "1", "-P", "1", "-n", requests.ToString(CultureInfo.InvariantCulture), "-q" })
             psi.ArgumentList.Add(a);
         foreach (var a in test) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start redis-benchmark");

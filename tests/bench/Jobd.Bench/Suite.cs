@@ -1,0 +1,316 @@
+// Mode "suite": every PRODUCT.md "Hard numbers" figure, measured against the bench's own redis-server and
+// Postgres with jobd run as a separate process, each run on emptied servers; writes results.md and drain.svg.
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Queue;
+using Jobd.Resp;
+
+namespace Jobd.Bench;
+
+internal sealed class Suite
+{
+    private const double MB = 1024 * 1024;
+    private const string DueQueue = "bench-due"; // served by no worker, so moved jobs stay countable
+    private readonly SuiteOptions _o;
+    private readonly Servers _servers;
+    private readonly Figures _f = new();
+    private readonly List<DrainSample> _chart = new();
+
+    private Suite(SuiteOptions o, Servers servers) { _o = o; _servers = servers; }
+
+    public static async Task<int> RunAsync(SuiteOptions o)
+    {
+        using var servers = Servers.Start();
+        var suite = new Suite(o, servers);
+        Log($"jobd-bench suite{(o.Smoke ? " (smoke)" : "")}: {o.Runs} run(s), redis :{servers.RedisPort}, postgres :{servers.PgPort}");
+        suite._f.BinarySize.Add(new FileInfo(o.JobdBinary).Length / MB);
+        for (int run = 1; run <= o.Runs; run++)
+        {
+            Log($"run {run}/{o.Runs}");
+            await suite.OneRunAsync().ConfigureAwait(false);
+        }
+        Directory.CreateDirectory(o.OutDir);
+        var table = ResultsWriter.Table(suite._f.All, o);
+        File.WriteAllText(Path.Combine(o.OutDir, "results.md"), table);
+        File.WriteAllText(Path.Combine(o.OutDir, "drain.svg"), DrainChart.Svg(suite._chart, o.DrainJobs));
+        Console.WriteLine(table);
+        int missing = 0;
+        foreach (var fig in suite._f.All)
+            if (!fig.HasValue && fig.Missing is null) { Console.Error.WriteLine("jobd-bench: no value for " + fig.Name); missing++; }
+        return missing == 0 ? 0 : 1;
+    }
+
+    private async Task OneRunAsync()
+    {
+        using var mini = new MiniRedis(_servers.RedisPort);
+        mini.Call("FLUSHALL");
+        Psql("DROP SCHEMA IF EXISTS jobd CASCADE");
+        Log("  idle with Postgres");
+        await IdleWithDatabaseAsync(mini).ConfigureAwait(false);
+        Log("  idle without Postgres");
+        IdleWithoutDatabase();
+        Log("  drain, one worker");
+        await DrainAsync(mini).ConfigureAwait(false);
+        foreach (int workers in new[] { 2, 4 })
+        {
+            Log($"  drain, {workers} workers");
+            await DrainManyAsync(mini, workers).ConfigureAwait(false);
+        }
+    }
+
+    private Dictionary<string, string> Env(bool database)
+    {
+        var env = new Dictionary<string, string> { ["REDIS_URL"] = _servers.RedisUrl };
+        if (database) env["DATABASE_URL"] = _servers.DatabaseUrl;
+        return env;
+    }
+
+    private async Task IdleWithDatabaseAsync(MiniRedis mini)
+    {
+        using var jobd = JobdProcess.Start(_o.JobdBinary, Env(true));
+        _f.Startup.Add(jobd.WaitReady(TimeSpan.FromSeconds(30)).TotalMilliseconds);
+        // Idle traffic: the server's own counter over the window, less the two INFO calls that read it.
+        long before = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
+        long t0 = Stopwatch.GetTimestamp();
+        Thread.Sleep(_o.IdleRssAfter);
+        _f.IdleRssDb.Add(jobd.Memory().Rss / MB);
+        var rest = _o.IdleCommandsWindow - Stopwatch.GetElapsedTime(t0);
+        if (rest > TimeSpan.Zero) Thread.Sleep(rest);
+        long after = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        _f.IdleCommands.Add((after - before - 1) / seconds);
+        Log("  latency");
+        await LatencyAsync(mini).ConfigureAwait(false);
+        Log("  due jobs");
+        await DueAsync(mini, _o.DueJobs, _f.DueTime, _f.DueRoundTrips).ConfigureAwait(false);
+        await DueAsync(mini, Math.Max(1, _o.DueJobs / 10), null, _f.DueRoundTripsTenth).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Enqueue-to-start on an idle worker: from the enqueue call starting to this process reading Redis' keyspace
+    /// notification that the job's lease was written (take.lua's ZADD on {jobd}:leases). Includes the enqueue round
+    /// trip and the notification's delivery, so it is an upper bound; Redis' own timestamps are whole ms.
+    /// </summary>
+    private async Task LatencyAsync(MiniRedis mini)
+    {
+        mini.Call("CONFIG", "SET", "notify-keyspace-events", "Kz");
+        using var sub = new MiniRedis(_servers.RedisPort);
+        sub.Call("SUBSCRIBE", "__keyspace@0__:{jobd}:leases");
+        await using var client = new RedisClient(new RedisOptions { Host = "127.0.0.1", Port = _servers.RedisPort });
+        var producer = new JobProducer(client, new QueueKeys(QueueKeys.PrefixDefault));
+        var samples = new List<double>(_o.LatencyJobs);
+        var noop = new EnqueueRequest { Type = "noop" };
+        await producer.EnqueueAsync(noop).ConfigureAwait(false); // warm-up: script loaded, connection open
+        WaitLease(sub);
+        for (int i = 0; i < _o.LatencyJobs; i++)
+        {
+            Thread.Sleep(5); // lets the worker finish and return to its blocking wait: idle again
+            long t0 = Stopwatch.GetTimestamp();
+            await producer.EnqueueAsync(noop).ConfigureAwait(false);
+            WaitLease(sub);
+            samples.Add(Stopwatch.GetElapsedTime(t0).TotalMilliseconds);
+        }
+        mini.Call("CONFIG", "SET", "notify-keyspace-events", "");
+        samples.Sort();
+        _f.LatencyP50.Add(Percentile(samples, 0.50));
+        _f.LatencyP99.Add(Percentile(samples, 0.99));
+    }
+
+    private static void WaitLease(MiniRedis sub)
+    {
+        while (true)
+            if (sub.Read() is object?[] { Length: 3 } m && m[2] as string == "zadd") return;
+    }
+
+    /// <summary>
+    /// Due jobs moved by the scheduler: N jobs enqueued for one instant 3 s ahead (Redis time) on a queue no worker
+    /// serves; then LLEN in a tight loop. Time: from the last poll that saw an empty queue to the first that saw all
+    /// N (an upper bound by one poll). Round trips: jobd's commands over that window by the server's counter, less
+    /// the bench's own polls and INFO calls (the idle worker's own traffic in the window is included).
+    /// </summary>
+    private async Task DueAsync(MiniRedis mini, int count, Figure? time, Figure roundTrips)
+    {
+        await using var client = new RedisClient(new RedisOptions { Host = "127.0.0.1", Port = _servers.RedisPort });
+        var producer = new JobProducer(client, new QueueKeys(QueueKeys.PrefixDefault));
+        var now = (object?[])mini.Call("TIME")!;
+        long redisMs = long.Parse((string)now[0]!, CultureInfo.InvariantCulture) * 1000 + long.Parse((string)now[1]!, CultureInfo.InvariantCulture) / 1000;
+        long dueMs = redisMs + 3000;
+        long localDue = Stopwatch.GetTimestamp() + 3 * Stopwatch.Frequency;
+        var runAt = DateTimeOffset.FromUnixTimeMilliseconds(dueMs);
+        var batch = new List<EnqueueRequest>(count);
+        for (int i = 0; i < count; i++) batch.Add(new EnqueueRequest { Type = "noop", Queue = DueQueue, RunAt = runAt });
+        await producer.EnqueueManyAsync(batch).ConfigureAwait(false);
+        string queueKey = "{jobd}:q:" + DueQueue;
+        if (mini.Long("LLEN", queueKey) != 0) throw new InvalidOperationException("due jobs moved before the enqueue ended: raise the lead time");
+        while (Stopwatch.GetTimestamp() < localDue - Stopwatch.Frequency / 5) Thread.Sleep(10);
+        long before = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
+        long sentBefore = mini.Sent;
+        long lastEmpty = Stopwatch.GetTimestamp(), full = 0;
+        var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            long t = Stopwatch.GetTimestamp();
+            long n = mini.Long("LLEN", queueKey);
+            if (n == 0) lastEmpty = t;
+            else if (n >= count) { full = Stopwatch.GetTimestamp(); break; }
+        }
+        if (full == 0) throw new InvalidOperationException($"the scheduler did not move {count} due jobs in 60 s");
+        long polls = mini.Sent - sentBefore;
+        long after = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
+        time?.Add(Stopwatch.GetElapsedTime(lastEmpty, full).TotalMilliseconds);
+        roundTrips.Add(after - before - 1 - polls);
+        mini.Call("DEL", queueKey);
+    }
+
+    private void IdleWithoutDatabase()
+    {
+        using var jobd = JobdProcess.Start(_o.JobdBinary, Env(false));
+        jobd.WaitReady(TimeSpan.FromSeconds(30));
+        Thread.Sleep(_o.IdleRssAfter);
+        _f.IdleRssNoDb.Add(jobd.Memory().Rss / MB);
+    }
+
+    private async Task EnqueueNoopsAsync(int count)
+    {
+        await using var client = new RedisClient(new RedisOptions { Host = "127.0.0.1", Port = _servers.RedisPort });
+        var producer = new JobProducer(client, new QueueKeys(QueueKeys.PrefixDefault));
+        var batch = new List<EnqueueRequest>(1000);
+        for (int done = 0; done < count; done += batch.Count)
+        {
+            batch.Clear();
+            for (int i = 0; i < Math.Min(1000, count - done); i++) batch.Add(new EnqueueRequest { Type = "noop" });
+            await producer.EnqueueManyAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// One worker with DATABASE_URL drains N no-op jobs enqueued before it started. Samples every 100 ms (done
+    /// counter, RSS) make the chart; throughput is (done at the end − done at the first sample showing progress)
+    /// over the time between those samples; the reference is redis-benchmark -c 1 -P 1 PING, right after.
+    /// </summary>
+    private async Task DrainAsync(MiniRedis mini)
+    {
+        mini.Call("FLUSHALL");
+        await EnqueueNoopsAsync(_o.DrainJobs).ConfigureAwait(false);
+        var samples = new List<DrainSample>();
+        long hwm;
+        using (var jobd = JobdProcess.Start(_o.JobdBinary, Env(true)))
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            double rate = Sample(mini, [jobd], _o.DrainJobs, t0, samples);
+            hwm = jobd.Memory().Hwm;
+            _f.Throughput1.Add(rate);
+            _f.PeakRss.Add(hwm / MB);
+            long finishedAt = Stopwatch.GetTimestamp();
+            Outcomes(finishedAt);
+        }
+        double ping = RedisBenchmarkTool.Run(_servers.RedisPort, ["-t", "ping_mbulk"], _o.PingRequests);
+        _f.Throughput1.References.Add(ping);
+        _f.ThroughputRatio.Add(_f.Throughput1.Values[^1] / ping);
+        _f.Workers2.References.Add(_f.Throughput1.Values[^1]);
+        _f.Workers4.References.Add(_f.Throughput1.Values[^1]);
+        _chart.Clear();
+        _chart.AddRange(samples); // the chart shows the last run's drain
+    }
+
+    private async Task DrainManyAsync(MiniRedis mini, int workers)
+    {
+        mini.Call("FLUSHALL");
+        await EnqueueNoopsAsync(_o.DrainJobs).ConfigureAwait(false);
+        var procs = new List<JobdProcess>();
+        try
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < workers; i++) procs.Add(JobdProcess.Start(_o.JobdBinary, Env(true)));
+            double rate = Sample(mini, procs, _o.DrainJobs, t0, new List<DrainSample>());
+            (workers == 2 ? _f.Workers2 : _f.Workers4).Add(rate);
+        }
+        finally
+        {
+            foreach (var p in procs) p.Dispose();
+        }
+    }
+
+    private static double Sample(MiniRedis mini, List<JobdProcess> procs, int total, long t0, List<DrainSample> samples)
+    {
+        long firstT = 0, firstDone = 0;
+        var deadline = Stopwatch.GetTimestamp() + 600 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            long t = Stopwatch.GetTimestamp();
+            long done = mini.Long("HGET", "{jobd}:stats", "done");
+            long rss = 0;
+            foreach (var p in procs) rss += p.Memory().Rss;
+            samples.Add(new DrainSample(Stopwatch.GetElapsedTime(t0, t).TotalSeconds, done, rss / MB));
+            if (done > 0 && firstT == 0) { firstT = t; firstDone = done; }
+            if (done >= total)
+            {
+                double secs = Stopwatch.GetElapsedTime(firstT, t).TotalSeconds;
+                return secs > 0 ? (done - firstDone) / secs : double.NaN;
+            }
+            Thread.Sleep(100);
+        }
+        throw new InvalidOperationException($"jobs not drained in 600 s:\n{procs[0].Stderr}");
+    }
+
+    /// <summary>
+    /// Outcome figures from jobd.outcomes (the sink's contract): rows/s = rows over (last recorded_at − first
+    /// finished_at); lag p99 and max of recorded_at − finished_at over the middle 80% of rows by finish time
+    /// (steady state); tail = last recorded_at − last finished_at.
+    /// </summary>
+    private void Outcomes(long drainedAt)
+    {
+        if (Psql("SELECT to_regclass('jobd.outcomes') IS NOT NULL") != "t")
+        {
+            const string why = "n/a (no outcome sink: jobd.outcomes missing)";
+            _f.OutcomeRate.Missing = _f.OutcomeLagP99.Missing = _f.OutcomeLagMax.Missing = _f.OutcomeTail.Missing = why;
+            return;
+        }
+        long previous = -1;
+        while (Stopwatch.GetElapsedTime(drainedAt).TotalSeconds < 30)
+        {
+            long n = long.Parse(Psql("SELECT count(*) FROM jobd.outcomes"), CultureInfo.InvariantCulture);
+            if (n >= _o.DrainJobs || n == previous) break;
+            previous = n;
+            Thread.Sleep(500);
+        }
+        var row = Psql(
+            "WITH o AS (SELECT finished_at, recorded_at, extract(epoch FROM recorded_at - finished_at) AS lag, " +
+            "ntile(10) OVER (ORDER BY finished_at) AS decile FROM jobd.outcomes) " +
+            "SELECT count(*) / greatest(extract(epoch FROM max(recorded_at) - min(finished_at)), 0.001), " +
+            "(SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY lag) FROM o WHERE decile BETWEEN 2 AND 9), " +
+            "(SELECT max(lag) FROM o WHERE decile BETWEEN 2 AND 9), " +
+            "extract(epoch FROM max(recorded_at) - max(finished_at)) FROM o").Split('|');
+        _f.OutcomeRate.Add(D(row[0]));
+        _f.OutcomeLagP99.Add(D(row[1]) * 1000);
+        _f.OutcomeLagMax.Add(D(row[2]) * 1000);
+        _f.OutcomeTail.Add(D(row[3]) * 1000);
+    }
+
+    private static double D(string s) => s.Length == 0 ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
+
+    private string Psql(string sql)
+    {
+        var psi = new ProcessStartInfo("psql") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", _servers.PgPort.ToString(CultureInfo.InvariantCulture), "-U", "jobd", "-d", "postgres", "-c", sql })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("cannot start psql");
+        var err = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException("psql: " + err.Result.Trim());
+        return output.Trim();
+    }
+
+    private static double Percentile(List<double> sorted, double q) =>
+        sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(q * sorted.Count) - 1)];
+
+    private static void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow:HH:mm:ss} {line}");
+}
+
+internal readonly record struct DrainSample(double Seconds, long Done, double RssMb);
