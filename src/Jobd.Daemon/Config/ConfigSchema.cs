@@ -111,10 +111,37 @@ public static class ConfigSchema
         "auto, text, json or journal", "auto",
         "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM is set (systemd), text otherwise.");
 
+    public static readonly ConfigVariable PgSchema = new(Prefix + "PG_SCHEMA",
+        Jobd.Postgres.PostgresOptions.SchemaRule, Jobd.Postgres.PostgresOptions.SchemaDefault,
+        "The Postgres schema of jobd's tables (outcomes, migrations); created by the migrations if missing.");
+
+    public static readonly ConfigVariable PgPoolMax = new(Prefix + "PG_POOL_MAX",
+        "integer, 1–10", Jobd.Postgres.PostgresOptions.PoolMaxDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "Most Postgres connections jobd opens at once.");
+
+    public static readonly ConfigVariable PgIdle = new(Prefix + "PG_IDLE",
+        "duration, 1s–1h", ValueParsers.FormatDuration(Jobd.Postgres.PostgresOptions.IdleLifetimeDefault),
+        "A Postgres connection unused this long is closed (checked every 10 s).");
+
+    public static readonly ConfigVariable PgPrepare = new(Prefix + "PG_PREPARE",
+        "boolean", "false",
+        "Prepare frequent statements on the server. Leave off behind PgBouncer in transaction mode.");
+
+    public static readonly ConfigVariable PgCommandTimeout = new(Prefix + "PG_COMMAND_TIMEOUT",
+        "duration, 1s–10m", ValueParsers.FormatDuration(Jobd.Postgres.PostgresOptions.CommandTimeoutDefault),
+        "How long one Postgres command may take before it is cancelled and retried.");
+
+    public static readonly ConfigVariable OutboxMax = new(Prefix + "OUTBOX_MAX",
+        "integer, 100–100000000", OutboxMaxDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "Outcomes waiting in the Redis outbox for Postgres at which workers stop taking new jobs (the running one still settles) until the sink catches up. Never dropped.");
+
+    public const long OutboxMaxDefault = 100_000;
+
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
         QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
+        PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
     };
 }

@@ -39,6 +39,12 @@ public sealed class JobdConfig
     public required long MaxRssMb { get; init; }
 
     public required TimeSpan ShutdownTimeout { get; init; }
+
+    /// <summary>How the outcome sink (and the sql handler) use Postgres; applies only with <see cref="Database"/>.</summary>
+    public required Jobd.Postgres.PostgresOptions Postgres { get; init; }
+
+    /// <summary>Outbox length at which workers stop taking jobs (only with <see cref="Database"/>).</summary>
+    public required long OutboxMax { get; init; }
     public required LogLevel LogLevel { get; init; }
 
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>

@@ -47,6 +47,9 @@ public sealed class ControlTicker
         _clock = clock;
     }
 
+    /// <summary>Told the outbox length after each tick (with an outbox): the result sink drains what waits.</summary>
+    public Action<long>? OutboxSeen { get; init; }
+
     /// <summary>
     /// A job started: the next tick must come within one heartbeat interval (no extra tick now). Only the step
     /// from idle to busy needs a nudge; while the ticker keeps busy cadence a nudge per job would only wake a
@@ -110,6 +113,7 @@ public sealed class ControlTicker
                 _log.Info("control tick working again");
             }
             Report(result, job);
+            if (result.Outbox >= 0) OutboxSeen?.Invoke(result.Outbox);
             _recycle.CheckMemory();
             _busyCadence = _state.Job is not null;
             if (result.Moved >= _batch) return TimeSpan.Zero;

@@ -6,6 +6,7 @@ using Jobd.Config;
 using Jobd.Handlers;
 using Jobd.Queue;
 using Jobd.Ops;
+using Jobd.Outcomes;
 using Jobd.Resp;
 
 namespace Jobd.Runtime;
@@ -79,20 +80,29 @@ public sealed class Daemon
         var limits = new WorkerLimits(LeaseMs: (long)(3 * _config.Heartbeat.TotalMilliseconds),
             DoneTtlMs: (long)_config.DoneTtl.TotalMilliseconds, DeadTtlMs: (long)_config.DeadTtl.TotalMilliseconds,
             DeadCap: _config.DeadMax, MaxArgsBytes: _config.MaxJobBytes, MaxRecoveries: _config.MaxRecoveries,
-            TickBatch: TickBatch, WorkerTtlMs: (long)(15 * _config.Heartbeat.TotalMilliseconds));
+            TickBatch: TickBatch, WorkerTtlMs: (long)(15 * _config.Heartbeat.TotalMilliseconds),
+            OutboxCap: _config.Database is null ? 0 : _config.OutboxMax);
         var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
         // The loop's connection reports Redis going down and up; the control connection, to the same server,
         // would only say it twice.
         await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
-        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle);
+        await using var sink = _config.Database is { } database ? new SinkRunner(_config, database, _workerId, _log) : null;
+        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle)
+        {
+            OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
+        };
         var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
-            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle);
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
+        {
+            OutcomeRecorded = sink is null ? null : sink.Sink.Nudge,
+        };
 
         _notifier.Ready();
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
         using var stopTicker = new CancellationTokenSource();
         var tickerTask = ticker.RunAsync(stopTicker.Token);
+        sink?.Start();
         var watchdogTask = FeedWatchdogAsync(state, stopTicker.Token);
         using var onStop = signals.Graceful.Register(() =>
         {
@@ -102,6 +112,7 @@ public sealed class Daemon
         await loop.RunAsync(signals.Graceful, signals.Immediate, _config.ShutdownTimeout).ConfigureAwait(false);
         stopTicker.Cancel();
         await tickerTask.ConfigureAwait(false);
+        if (sink is not null) await sink.StopAsync().ConfigureAwait(false);
         await watchdogTask.ConfigureAwait(false);
         if (recycle.Reason is { } reason && !signals.Graceful.IsCancellationRequested)
         {

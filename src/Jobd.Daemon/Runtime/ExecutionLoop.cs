@@ -77,14 +77,28 @@ public sealed class ExecutionLoop
                     reclaim = false;
                 }
                 _state.Progress(_redis.Options.CommandTimeout);
-                var (settled, job) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 Report(settle, settled);
+                if (settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
                 if (settle.Kind == SettleKind.Retry) _ticker.TickSoon();
                 settle = Settlement.Nothing;
+                if (outboxFull != _outboxFull)
+                {
+                    _outboxFull = outboxFull;
+                    if (outboxFull) _log.Warn("outbox full: outcomes are not reaching Postgres fast enough; taking no jobs until the result sink drains it (JOBD_OUTBOX_MAX)");
+                    else _log.Info("outbox below its cap again: taking jobs");
+                }
                 if (job is null)
                 {
                     if (stopping) return;
+                    if (outboxFull)
+                    {
+                        _notifier.Status("paused: outbox full, waiting for Postgres");
+                        idleAnnounced = false;
+                        await PauseAsync(stopWaiting.Token).ConfigureAwait(false);
+                        continue;
+                    }
                     if (woken) _ticker.TickSoon();
                     if (!idleAnnounced)
                     {
@@ -150,7 +164,22 @@ public sealed class ExecutionLoop
         return settle;
     }
 
-    private async Task<(SettleResult, RunningJob?)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
+    /// <summary>Called after each settlement that produced an outcome (the result sink drains the outbox).</summary>
+    public Action? OutcomeRecorded { get; init; }
+
+    private bool _outboxFull;
+
+    private async Task PauseAsync(CancellationToken stop)
+    {
+        _state.Progress(OutboxFullPause + _redis.Options.CommandTimeout);
+        try { await Task.Delay(OutboxFullPause, TimeProvider.System, stop).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>How long a worker whose outbox is at its cap waits before looking again.</summary>
+    public static readonly TimeSpan OutboxFullPause = TimeSpan.FromMilliseconds(500);
+
+    private async Task<(SettleResult, RunningJob?, bool)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
     {
         _batch.Clear();
         _protocol.AppendTake(_batch, settle, _tokenPrefix + (++_takes).ToString(System.Globalization.CultureInfo.InvariantCulture), takeNext);

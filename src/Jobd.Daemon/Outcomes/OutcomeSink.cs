@@ -1,0 +1,200 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Ops;
+using Jobd.Postgres;
+using Jobd.Queue;
+using Jobd.Resp;
+using Npgsql;
+
+namespace Jobd.Outcomes;
+
+/// <summary>
+/// The result sink: drains the outbox into Postgres on its own Redis connection. Duties, in order:
+/// 1. make sure the consumer group exists and the schema is migrated (retried like any other Postgres call);
+/// 2. when nudged (the loop recorded an outcome; a tick saw entries waiting): read a batch of new entries, or,
+///    with none new, take over entries that a dead worker read but never committed;
+/// 3. insert the batch in one statement, and only after the commit acknowledge and delete the entries;
+/// 4. while Postgres is down or refuses, keep the batch, retry with backoff (1 s doubling to 30 s), and say
+///    so once when it goes and once when it comes back. Jobs keep running meanwhile: the outbox holds the
+///    outcomes, up to JOBD_OUTBOX_MAX, where the loop stops taking new jobs.
+/// An idle sink sends nothing: it waits for a nudge, not on a timer.
+/// </summary>
+public sealed class OutcomeSink
+{
+    public const int Batch = 1000;
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly RedisClient _redis;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly Outbox _outbox;
+    private readonly OutcomeWriter _writer;
+    private readonly Migrator _migrator;
+    private readonly Log _log;
+    private readonly SinkStatus _status;
+    private readonly PostgresOptions _options;
+    private readonly SemaphoreSlim _nudge = new(0, 1);
+    private readonly RedisBatch _ack = new();
+    private readonly byte[] _workerKey;
+    private readonly List<OutcomeEntry> _held = new(Batch);
+    private volatile bool _draining;
+    private bool _groupReady, _migrated;
+
+    /// <summary>null until the first success or failure; then whether the last Postgres call worked.</summary>
+    private bool? _postgresUp;
+
+    public OutcomeSink(RedisClient redis, NpgsqlDataSource dataSource, QueueKeys keys, string workerId, PostgresOptions options,
+        TimeSpan claimIdle, Log log, SinkStatus status)
+    {
+        _redis = redis;
+        _dataSource = dataSource;
+        _options = options;
+        _outbox = new Outbox(keys, workerId, Batch, claimIdle);
+        _workerKey = keys.Worker(workerId);
+        _writer = new OutcomeWriter(dataSource, options);
+        _migrator = new Migrator(dataSource, options);
+        _log = log;
+        _status = status;
+    }
+
+    public SinkStatus Status => _status;
+
+    /// <summary>Something may be waiting in the outbox. Cheap and safe from any thread.</summary>
+    public void Nudge()
+    {
+        if (_nudge.CurrentCount != 0) return;
+        try { _nudge.Release(); }
+        catch (SemaphoreFullException) { }
+    }
+
+    /// <summary>The worker is stopping: drain what is there, then return instead of waiting for more.</summary>
+    public void BeginStop()
+    {
+        _draining = true;
+        Nudge();
+    }
+
+    public async Task RunAsync(CancellationToken stop)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        bool nudged = true;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                if (!nudged)
+                {
+                    if (_draining) return;
+                    await _nudge.WaitAsync(stop).ConfigureAwait(false);
+                }
+                nudged = false;
+                if (!_migrated)
+                {
+                    var applied = await _migrator.RunAsync(stop).ConfigureAwait(false);
+                    _migrated = true;
+                    if (applied.Count > 0) _log.Info($"postgres schema {_options.Schema}: applied migrations {string.Join(", ", applied)}");
+                }
+                if (!_groupReady) await CreateGroupAsync(stop).ConfigureAwait(false);
+                if (_held.Count == 0) await ReadAsync(stop).ConfigureAwait(false);
+                if (_held.Count == 0) continue;
+                int rows = await _writer.WriteAsync(_held, stop).ConfigureAwait(false);
+                if (Up()) await PublishAsync("up", stop).ConfigureAwait(false);
+                _status.AddWritten(rows);
+                await AcknowledgeAsync(stop).ConfigureAwait(false);
+                backoff = TimeSpan.FromSeconds(1);
+                nudged = true; // a full batch may have more behind it; an empty read ends the round
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is RedisConnectionException or RedisServerException)
+            {
+                if (e is RedisServerException { Prefix: "NOGROUP" }) _groupReady = false;
+                else _log.Debug("result sink: redis: " + e.Message);
+                // The loop's connection reports Redis outages; the sink only waits and tries again.
+                if (!await DelayAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false)) return;
+                nudged = true;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or System.Net.Sockets.SocketException)
+            {
+                if (Down(e)) await PublishAsync("down: " + PostgresDataSource.Describe(e), stop).ConfigureAwait(false);
+                if (e is PostgresException { SqlState: "42P01" or "3F000" }) _migrated = false; // table or schema gone
+                if (!await DelayAsync(backoff, stop).ConfigureAwait(false)) return;
+                backoff = backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
+                nudged = true;
+            }
+        }
+    }
+
+    private async Task CreateGroupAsync(CancellationToken stop)
+    {
+        var reply = await _redis.ExecuteAsync(_outbox.CreateGroup, stop).ConfigureAwait(false);
+        if (reply.IsError && reply.Error!.Prefix != "BUSYGROUP") reply.ThrowIfError();
+        _groupReady = true;
+    }
+
+    private async Task ReadAsync(CancellationToken stop)
+    {
+        Outbox.ParseRead(await _redis.ExecuteAsync(_outbox.ReadNew, stop).ConfigureAwait(false), _held);
+        if (_held.Count > 0) return;
+        // Nothing new, yet something woke us: perhaps entries read by a worker that died before committing them.
+        Outbox.ParseClaim(await _redis.ExecuteAsync(_outbox.Claim, stop).ConfigureAwait(false), _held);
+    }
+
+    private async Task AcknowledgeAsync(CancellationToken stop)
+    {
+        _ack.Clear();
+        _outbox.AppendAck(_ack, _held);
+        (await _redis.ExecuteAsync(_ack, stop).ConfigureAwait(false)).ThrowIfError();
+        _held.Clear();
+    }
+
+    /// <summary>The sink's state in this worker's hash, for `jobd stats`; best effort, once per change.</summary>
+    private async Task PublishAsync(string state, CancellationToken stop)
+    {
+        try
+        {
+            _ack.Clear();
+            _ack.Begin(4).Arg("HSET"u8).Arg(_workerKey).Arg("sink"u8).Arg(state.Length > 200 ? state[..200] : state);
+            await _redis.ExecuteAsync(_ack, stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException)
+        {
+        }
+    }
+
+    /// <summary>True when this is a change of state.</summary>
+    private bool Up()
+    {
+        if (_postgresUp == true) return false;
+        if (_postgresUp == false) _log.Info("postgres up: the result sink is draining the outbox again");
+        _postgresUp = true;
+        _status.SetUp(true);
+        return true;
+    }
+
+    private bool Down(Exception e)
+    {
+        if (_postgresUp == false) return false;
+        _postgresUp = false;
+        _status.SetUp(false);
+        var waiting = _status.Outbox > 0 ? $" ({_status.Outbox} waiting)" : "";
+        var what = e is PostgresException ? "postgres refused the outcomes" : "postgres down";
+        _log.Warn($"{what}: {PostgresDataSource.Describe(e)}; jobs keep running, outcomes wait in the Redis outbox{waiting}; retrying with backoff");
+        return true;
+    }
+
+    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, TimeProvider.System, stop).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+}
