@@ -129,8 +129,14 @@ public sealed class OutcomeSink
 
     private async Task CreateGroupAsync(CancellationToken stop)
     {
-        var reply = await _redis.ExecuteAsync(_outbox.CreateGroup, stop).ConfigureAwait(false);
-        if (reply.IsError && reply.Error!.Prefix != "BUSYGROUP") reply.ThrowIfError();
+        try
+        {
+            (await _redis.ExecuteAsync(_outbox.CreateGroup, stop).ConfigureAwait(false)).ThrowIfError();
+        }
+        catch (RedisServerException e) when (e.Prefix == "BUSYGROUP")
+        {
+            // Another worker made it first: as good.
+        }
         _groupReady = true;
     }
 
@@ -180,7 +186,7 @@ public sealed class OutcomeSink
         _postgresUp = false;
         _status.SetUp(false);
         var waiting = _status.Outbox > 0 ? $" ({_status.Outbox} waiting)" : "";
-        var what = e is PostgresException ? "postgres refused the outcomes" : "postgres down";
+        var what = e is PostgresException { IsTransient: false } ? "postgres refused the outcomes" : "postgres down";
         _log.Warn($"{what}: {PostgresDataSource.Describe(e)}; jobs keep running, outcomes wait in the Redis outbox{waiting}; retrying with backoff");
         return true;
     }
