@@ -31,6 +31,7 @@ public sealed class ExecutionLoop
     private readonly string _tokenPrefix;
     private readonly RedisBatch _batch = new();
     private readonly RecycleGuard _recycle;
+    private readonly AllocationPacer _pacer = new();
 
     /// <summary>How long after the grace period (or a second signal) Redis may take to record the last outcome.</summary>
     public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
@@ -160,6 +161,7 @@ public sealed class ExecutionLoop
         var settle = await _runner.RunAsync(job, graceful, immediate).ConfigureAwait(false);
         _state.Finished();
         _recycle.AfterJob(_state.JobsDone);
+        _pacer.AfterJob();
         if (_logJobs && settle.Kind == SettleKind.Done) _log.Info($"job {job.Id} {job.Type} done");
         return settle;
     }
