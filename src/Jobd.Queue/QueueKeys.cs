@@ -28,6 +28,7 @@ public sealed class QueueKeys
         Workers = Encode(":workers");
         Dead = Encode(":dead");
         Stats = Encode(":stats");
+        Cron = Encode(":cron");
         KeyPrefix = Encode(":");
         _jobPrefix = Encode(":job:");
         _uniquePrefix = Encode(":unique:");
@@ -45,6 +46,9 @@ public sealed class QueueKeys
     public byte[] Workers { get; }
     public byte[] Dead { get; }
     public byte[] Stats { get; }
+
+    /// <summary>{P}:cron: cron schedule name -> last fire time enqueued (Unix ms).</summary>
+    public byte[] Cron { get; }
 
     /// <summary>"{P}:": scripts build per-job keys from it, in the same slot as their declared keys.</summary>
     public byte[] KeyPrefix { get; }

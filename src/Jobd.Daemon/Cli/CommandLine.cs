@@ -130,13 +130,20 @@ public sealed class Verb
         "exit codes: 0 ok, 1 the job is not dead, 64 usage, 65 bad id, queue or limit, 69 Redis unavailable",
         new[] { "--all", "--json" }, new[] { "--queue", "--limit" }, 2);
 
+    public static readonly Verb Cron = new("cron", "jobd cron [list] [--json]",
+        "List the cron schedules (JOBD_CRON_<NAME>): expression, type, queue, next fire in JOBD_CRON_TZ and in UTC,\n" +
+        "and the last fire recorded in Redis (\"unknown (redis unreachable)\" when Redis cannot be reached).\n" +
+        "  --json  print one JSON object\n" +
+        "exit codes: 0 ok (also without Redis), 64 usage, 78 configuration (a bad schedule is named)",
+        new[] { "--json" }, null, 1);
+
     public static readonly Verb Version = new("version", "jobd version",
         "Print jobd's version, its .NET runtime and whether it is the Native-AOT build.", Array.Empty<string>());
 
     public static readonly Verb Help = new("help", "jobd help [VERB]", "Print this help, or one verb's.", Array.Empty<string>(), null, 1);
 
-    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Config, Version, Help };
-    public const string Usage = "jobd [run|enqueue|stats|job|dead|config|version|help] [--help]";
+    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Cron, Config, Version, Help };
+    public const string Usage = "jobd [run|enqueue|stats|job|dead|cron|config|version|help] [--help]";
 
     private Verb(string name, string usageLine, string description, string[] flags, string[]? valueFlags = null, int maxPositionals = 0)
     {

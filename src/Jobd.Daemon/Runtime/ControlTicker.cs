@@ -14,6 +14,7 @@ namespace Jobd.Runtime;
 /// earliest due job or lease deadline the last tick reported, and at least every idle interval, so an idle
 /// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
 /// A failed tick is logged on state change only; the ticker never stops because Redis is down.
+/// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
 /// </summary>
 public sealed class ControlTicker
 {
@@ -32,10 +33,12 @@ public sealed class ControlTicker
     private volatile bool _tickNow;
     private volatile bool _busyCadence;
     private bool _failing;
+    private readonly CronFirer? _cron;
 
     public ControlTicker(RedisClient redis, WorkerProtocol protocol, LoopState state, Log log, TimeSpan heartbeat, TimeSpan idle,
-        int batch, TimeProvider clock, RecycleGuard recycle)
+        int batch, TimeProvider clock, RecycleGuard recycle, CronFirer? cron = null)
     {
+        _cron = cron;
         _recycle = recycle;
         _redis = redis;
         _protocol = protocol;
@@ -91,7 +94,14 @@ public sealed class ControlTicker
                 }
             }
             _tickNow = false;
-            next = _clock.GetTimestamp() + Ticks(await TickAsync(stop).ConfigureAwait(false));
+            var delay = await TickAsync(stop).ConfigureAwait(false);
+            // Cron fires ride on the tick's connection; the ticker also wakes at the next one.
+            if (_cron is not null && !stop.IsCancellationRequested)
+            {
+                var untilFire = await _cron.RunAsync(stop).ConfigureAwait(false);
+                if (untilFire < delay) delay = untilFire;
+            }
+            next = _clock.GetTimestamp() + Ticks(delay);
         }
     }
 

@@ -85,7 +85,8 @@ public sealed class Daemon
         // would only say it twice.
         await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
-        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle);
+        var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
+        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron);
         var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
             state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle);
 
