@@ -14,7 +14,7 @@ public sealed class CronEntry
 {
     public const int NameMaxLength = 40;
     public const string NameRule = "a schedule name is 1-40 of A-Z a-z 0-9 _";
-    public const string Form = "\"<cron expression> <type> [<args json object>] [queue=<queue>]\"";
+    public const string Form = "\"EXPRESSION TYPE [ARGS_JSON] [queue=Q]\"";
 
     private CronEntry(string name, CronSchedule schedule, string type, string argsJson, string queue)
     {
@@ -127,8 +127,8 @@ public sealed class CronEntry
         }
         catch (JsonException e)
         {
-            // The reader's message names the line and byte; the value itself is not echoed.
-            problem = Jobd.Ops.TextEscape.Escape(e.Message, 120);
+            // The reader's own message is a bare resource key in the AOT build: say where instead.
+            problem = $"malformed or incomplete JSON at byte {e.BytePositionInLine ?? 0}";
             return false;
         }
     }

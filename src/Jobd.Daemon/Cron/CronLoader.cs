@@ -11,7 +11,10 @@ internal static class CronLoader
     {
         var zoneName = reader.Text(ConfigSchema.CronTz) ?? CronSettings.ZoneDefault;
         var zone = FindZone(zoneName);
-        var catchup = reader.Duration(ConfigSchema.CronCatchup, CronSettings.CatchupDefault, TimeSpan.Zero, CronSettings.CatchupMax);
+        // "0" (no unit) reads naturally for "off", and means the same as 0s.
+        var catchup = reader.Text(ConfigSchema.CronCatchup) == "0"
+            ? TimeSpan.Zero
+            : reader.Duration(ConfigSchema.CronCatchup, CronSettings.CatchupDefault, TimeSpan.Zero, CronSettings.CatchupMax);
         var entries = new List<CronEntry>();
         foreach (var (suffix, value) in reader.Family(ConfigSchema.CronSchedule))
         {
