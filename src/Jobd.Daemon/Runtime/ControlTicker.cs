@@ -79,6 +79,7 @@ public sealed class ControlTicker
     public async Task RunAsync(CancellationToken stop)
     {
         long next = _clock.GetTimestamp();
+        long nextTick = next;
         while (!stop.IsCancellationRequested)
         {
             var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), next);
@@ -89,19 +90,20 @@ public sealed class ControlTicker
                 catch (OperationCanceledException) { return; }
                 if (nudged && !_tickNow)
                 {
-                    if (_state.Job is not null) next = Math.Min(next, _clock.GetTimestamp() + Ticks(_heartbeat));
+                    if (_state.Job is not null) nextTick = Math.Min(nextTick, _clock.GetTimestamp() + Ticks(_heartbeat));
+                    next = Math.Min(next, nextTick);
                     continue;
                 }
             }
-            _tickNow = false;
-            var delay = await TickAsync(stop).ConfigureAwait(false);
-            // Cron fires ride on the tick's connection; the ticker also wakes at the next one.
-            if (_cron is not null && !stop.IsCancellationRequested)
+            // Woken for a cron fire alone, the tick itself is not due: no tick then.
+            if (_tickNow || _clock.GetTimestamp() >= nextTick)
             {
-                var untilFire = await _cron.RunAsync(stop).ConfigureAwait(false);
-                if (untilFire < delay) delay = untilFire;
+                _tickNow = false;
+                nextTick = _clock.GetTimestamp() + Ticks(await TickAsync(stop).ConfigureAwait(false));
             }
-            next = _clock.GetTimestamp() + Ticks(delay);
+            next = nextTick;
+            if (_cron is not null && !stop.IsCancellationRequested)
+                next = Math.Min(next, _clock.GetTimestamp() + Ticks(await _cron.RunAsync(stop).ConfigureAwait(false)));
         }
     }
 
