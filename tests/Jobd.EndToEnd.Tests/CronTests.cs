@@ -90,6 +90,39 @@ public sealed class CronTests : WorkerTest
     }
 
     [Fact]
+    public async Task A_replica_whose_clock_is_five_minutes_ahead_fires_nothing_early_and_nothing_twice()
+    {
+        // RELIABILITY.md C1: the skewed replica's wall clock is faked, its monotonic clock is not.
+        const string FakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+        if (!System.IO.File.Exists(FakeTime)) throw new InvalidOperationException("libfaketime is not installed (apt-get install faketime)");
+        var launched = DateTime.UtcNow;
+        await using var honest = await H.StartWorkerAsync(PerSecond);
+        var env = JobdBinary.Env(("REDIS_URL", Db.Url), ("JOBD_LOG_JOBS", "1"), PerSecond[0], PerSecond[1],
+            ("LD_PRELOAD", FakeTime), ("FAKETIME", "+300s"), ("FAKETIME_DONT_FAKE_MONOTONIC", "1"));
+        await using var skewed = JobdBinary.Start(new[] { "run" }, env);
+        var ready = await skewed.Stderr.WaitAsync(l => l.Contains(" ready: queues", StringComparison.Ordinal), WorkerHarness.Startup, "the skewed worker to be ready");
+        // The fake is in force: its log lines are stamped five minutes ahead.
+        var stamped = DateTime.Parse(ready[..ready.IndexOf(' ')], CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal);
+        Assert.InRange(stamped - DateTime.UtcNow, TimeSpan.FromSeconds(280), TimeSpan.FromSeconds(320));
+        await Task.Delay(TimeSpan.FromSeconds(6));
+        var stopped = DateTime.UtcNow;
+        skewed.Signal(ChildProcess.SIGTERM);
+        honest.Signal(ChildProcess.SIGTERM);
+        Assert.Equal(0, await skewed.WaitForExitAsync(Quick));
+        Assert.Equal(0, await honest.WaitForExitAsync(Quick));
+
+        var times = EnqueuedFireTimes("TICK", "cronq");
+        Assert.InRange(times.Count, 5, 30);
+        for (int i = 1; i < times.Count; i++) Assert.Equal(1000, times[i] - times[i - 1]);
+        Assert.InRange(times[0], UnixMs(launched) - 2000, UnixMs(stopped));
+        // Nothing claimed ahead of Redis' (the real) clock: the last fire is not after the stop.
+        Assert.True(times[^1] <= UnixMs(stopped) + 1000, $"fire {times[^1]} claimed before its time (stopped at {UnixMs(stopped)})");
+        // And the skewed replica did fire its share, in the faked log clock's future but at the real times.
+        int fired = CountLines(honest, "cron: TICK fired for ") + CountLines(skewed, "cron: TICK fired for ");
+        Assert.Equal(times.Count, fired);
+    }
+
+    [Fact]
     public async Task After_downtime_only_the_latest_missed_fire_is_caught_up_and_with_catchup_0_none()
     {
         // A minutely schedule whose latest fire was 30 s ago, and a record that it last fired an hour ago.
