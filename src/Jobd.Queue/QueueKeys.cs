@@ -29,6 +29,7 @@ public sealed class QueueKeys
         Dead = Encode(":dead");
         Stats = Encode(":stats");
         Outbox = Encode(":outbox");
+        Cron = Encode(":cron");
         KeyPrefix = Encode(":");
         _jobPrefix = Encode(":job:");
         _uniquePrefix = Encode(":unique:");
@@ -49,6 +50,8 @@ public sealed class QueueKeys
 
     /// <summary>The stream of outcomes waiting for the result sink (only with DATABASE_URL).</summary>
     public byte[] Outbox { get; }
+    /// <summary>{P}:cron: cron schedule name -> last fire time enqueued (Unix ms).</summary>
+    public byte[] Cron { get; }
 
     /// <summary>"{P}:": scripts build per-job keys from it, in the same slot as their declared keys.</summary>
     public byte[] KeyPrefix { get; }

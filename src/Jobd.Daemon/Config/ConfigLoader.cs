@@ -63,6 +63,7 @@ public static class ConfigLoader
                 ("debug", LogLevel.Debug), ("info", LogLevel.Info), ("warn", LogLevel.Warn), ("error", LogLevel.Error)),
             LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,
                 ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
+            Cron = Jobd.Cron.CronLoader.Load(reader),
         };
     }
 

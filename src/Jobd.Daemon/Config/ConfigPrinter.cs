@@ -44,6 +44,7 @@ public static class ConfigPrinter
         Add(ConfigSchema.PgPrepare, c.Postgres.Prepare ? "true" : "false");
         Add(ConfigSchema.PgCommandTimeout, ValueParsers.FormatDuration(c.Postgres.CommandTimeout));
         Add(ConfigSchema.OutboxMax, c.OutboxMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Jobd.Cron.CronPrinter.AddEffective(list, c.Cron, env);
         return list;
     }
 

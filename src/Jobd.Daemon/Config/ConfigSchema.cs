@@ -136,6 +136,19 @@ public static class ConfigSchema
         "Outcomes waiting in the Redis outbox for Postgres at which workers stop taking new jobs (the running one still settles) until the sink catches up. Never dropped.");
 
     public const long OutboxMaxDefault = 100_000;
+    // Cron: TZ and CATCHUP come before the JOBD_CRON_<NAME> family in All, so those two names are never schedules.
+    public static readonly ConfigVariable CronTz = new(Prefix + "CRON_TZ",
+        "IANA time zone name, e.g. Europe/Berlin", Jobd.Cron.CronSettings.ZoneDefault,
+        "The time zone of every cron schedule; DST changes are handled like cron does (docs/cron.md).");
+
+    public static readonly ConfigVariable CronCatchup = new(Prefix + "CRON_CATCHUP",
+        "duration, 0s–1d", ValueParsers.FormatDuration(Jobd.Cron.CronSettings.CatchupDefault),
+        "How late a cron fire missed during downtime may still be enqueued; at most the latest missed fire is, once. 0: fires are enqueued only on time (within 10 s).");
+
+    public static readonly ConfigVariable CronSchedule = new(Prefix + "CRON_<NAME>",
+        "\"EXPRESSION TYPE [ARGS_JSON] [queue=Q]\"", null,
+        "A cron schedule named NAME (1-40 of A-Z a-z 0-9 _): each fire enqueues one job across all replicas (docs/cron.md).",
+        familyPrefix: Prefix + "CRON_");
 
     public static readonly ConfigVariable[] All =
     {
@@ -143,5 +156,6 @@ public static class ConfigSchema
         QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
         PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
+        CronTz, CronCatchup, CronSchedule,
     };
 }

@@ -49,4 +49,7 @@ public sealed class JobdConfig
 
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
     public required LogFormat LogFormat { get; init; }
+
+    /// <summary>Cron schedules, their zone and catch-up window; no entries when none is configured.</summary>
+    public required Jobd.Cron.CronSettings Cron { get; init; }
 }

@@ -88,7 +88,8 @@ public sealed class Daemon
         await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
         await using var sink = _config.Database is { } database ? new SinkRunner(_config, database, _workerId, _log) : null;
-        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle)
+        var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
+        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron)
         {
             OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
         };
