@@ -106,6 +106,7 @@ public static class JobdMain
             if (cmd.Verb == Verb.Job) return await JobVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
             return await DeadVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
         }
+        if (cmd.Verb == Verb.Health) return await HealthVerb.RunAsync(cmd, config, Console.Out).ConfigureAwait(false);
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         register?.Invoke(handlers);
         return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);

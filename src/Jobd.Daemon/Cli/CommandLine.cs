@@ -130,13 +130,20 @@ public sealed class Verb
         "exit codes: 0 ok, 1 the job is not dead, 64 usage, 65 bad id, queue or limit, 69 Redis unavailable",
         new[] { "--all", "--json" }, new[] { "--queue", "--limit" }, 2);
 
+    public static readonly Verb Health = new("health", "jobd health",
+        "Check this host's worker, for a container HEALTHCHECK: one line, \"healthy: worker ID heartbeat 0.4s ago\" or\n" +
+        "\"unhealthy: REASON\". Healthy: Redis answers and a jobd process of this host has a heartbeat younger than\n" +
+        "10s plus three JOBD_HEARTBEAT intervals.\n" +
+        "exit codes: 0 healthy, 1 unhealthy (Redis unreachable included), 64 usage, 78 configuration",
+        Array.Empty<string>());
+
     public static readonly Verb Version = new("version", "jobd version",
         "Print jobd's version, its .NET runtime and whether it is the Native-AOT build.", Array.Empty<string>());
 
     public static readonly Verb Help = new("help", "jobd help [VERB]", "Print this help, or one verb's.", Array.Empty<string>(), null, 1);
 
-    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Config, Version, Help };
-    public const string Usage = "jobd [run|enqueue|stats|job|dead|config|version|help] [--help]";
+    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Health, Config, Version, Help };
+    public const string Usage = "jobd [run|enqueue|stats|job|dead|health|config|version|help] [--help]";
 
     private Verb(string name, string usageLine, string description, string[] flags, string[]? valueFlags = null, int maxPositionals = 0)
     {

@@ -61,6 +61,7 @@ public static class ConfigLoader
                 ("debug", LogLevel.Debug), ("info", LogLevel.Info), ("warn", LogLevel.Warn), ("error", LogLevel.Error)),
             LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,
                 ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
+            MetricsAddress = LoadMetricsAddress(reader),
         };
     }
 
@@ -85,6 +86,15 @@ public static class ConfigLoader
             MaxReplyBytes = reader.Size(ConfigSchema.RedisMaxReply, ConfigSchema.RedisMaxReplyDefault,
                 ConfigSchema.RedisMaxReplyMin, ConfigSchema.RedisMaxReplyMax),
         };
+    }
+
+    private static System.Net.IPEndPoint? LoadMetricsAddress(Reader reader)
+    {
+        var text = reader.Text(ConfigSchema.MetricsAddr);
+        if (text is null) return null;
+        if (!Jobd.Ops.Metrics.MetricsAddress.TryParse(text, out var endpoint, out var problem))
+            throw new ConfigException(ConfigSchema.MetricsAddr.Name, ValueText.Quote(text) + ": " + problem + "; expected " + ConfigSchema.MetricsAddr.Form);
+        return endpoint;
     }
 
     private static LogFormat ResolveLogFormat(LogFormat chosen, IReadOnlyDictionary<string, string> env)

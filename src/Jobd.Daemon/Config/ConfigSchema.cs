@@ -111,10 +111,15 @@ public static class ConfigSchema
         "auto, text, json or journal", "auto",
         "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM is set (systemd), text otherwise.");
 
+    public static readonly ConfigVariable MetricsAddr = new(Prefix + "METRICS_ADDR",
+        Jobd.Ops.Metrics.MetricsAddress.Form, null,
+        "Serve Prometheus metrics at http://ADDR/metrics (see docs/operations.md). Unset: no listener, no cost.");
+
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
         QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
+        MetricsAddr,
     };
 }

@@ -43,4 +43,7 @@ public sealed class JobdConfig
 
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
     public required LogFormat LogFormat { get; init; }
+
+    /// <summary>JOBD_METRICS_ADDR; null when unset: no metrics endpoint.</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; init; }
 }

@@ -49,13 +49,25 @@ public sealed class Daemon
         _notifier = notifier;
         _workerId = workerId;
         _handlers = handlers;
+        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics();
     }
+
+    /// <summary>What /metrics reports; null without JOBD_METRICS_ADDR. Set its providers before RunAsync.</summary>
+    public Jobd.Ops.Metrics.DaemonMetrics? Metrics { get; }
+
+    /// <summary>How often to feed systemd's watchdog: half of WATCHDOG_USEC when it is meant for this process.</summary>
+    public TimeSpan? WatchdogInterval { get; init; } = WatchdogSettings.FromEnvironment();
+
+    /// <summary>Margin beyond the grace period asked of systemd at a stop: the last settlement, the log flush, exit.</summary>
+    public static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(3);
 
     public async Task<int> RunAsync(ShutdownSignals signals)
     {
         _log.Info($"jobd {VersionVerb.Version} starting as {_workerId}, pid {Environment.ProcessId}; redis {_config.Redis.Redacted()}; postgres {_config.Database?.Redacted() ?? "off"}");
         if (_config.Redis.SecurityWarning is { } warning) _log.Warn(warning);
         _notifier.Status("waiting for redis");
+        await using var metricsServer = StartMetrics();
+        if (Metrics is not null && metricsServer is null) return ExitCodes.Config;
 
         await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState);
         try
@@ -87,7 +99,11 @@ public sealed class Daemon
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
         var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle);
         var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
-            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle);
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
+        {
+            Status = _notifier.Enabled ? new LoopStatus(_notifier, state, clock) : null,
+            Metrics = Metrics?.Jobs,
+        };
 
         _notifier.Ready();
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
@@ -97,12 +113,15 @@ public sealed class Daemon
         using var onStop = signals.Graceful.Register(() =>
         {
             _notifier.Stopping();
+            // systemd's TimeoutStopSec may be shorter than the grace period the running job is given.
+            if (state.Job is not null) _notifier.ExtendTimeout(_config.ShutdownTimeout + ExecutionLoop.SettleMargin + StopMargin);
             _log.Info($"stopping on {signals.Received}: taking no more jobs" + (state.Job is { } j ? $", job {j.Id} has {_config.ShutdownTimeout.TotalSeconds:0.#}s to finish" : ""));
         });
         await loop.RunAsync(signals.Graceful, signals.Immediate, _config.ShutdownTimeout).ConfigureAwait(false);
         stopTicker.Cancel();
         await tickerTask.ConfigureAwait(false);
         await watchdogTask.ConfigureAwait(false);
+        loop.Status?.Dispose();
         if (recycle.Reason is { } reason && !signals.Graceful.IsCancellationRequested)
         {
             _notifier.Stopping();
@@ -138,7 +157,7 @@ public sealed class Daemon
 
     private async Task FeedWatchdogAsync(LoopState state, CancellationToken stop)
     {
-        var interval = WatchdogSettings.FromEnvironment();
+        var interval = WatchdogInterval;
         if (interval is null) return;
         bool starving = false;
         try
@@ -163,6 +182,24 @@ public sealed class Daemon
         }
     }
 
+    /// <summary>Binds JOBD_METRICS_ADDR before Redis is reached, so a scrape can tell "jobd up, Redis down".</summary>
+    private Jobd.Ops.Metrics.MetricsServer? StartMetrics()
+    {
+        if (Metrics is null || _config.MetricsAddress is not { } addr) return null;
+        try
+        {
+            var server = Jobd.Ops.Metrics.MetricsServer.Start(addr, Metrics,
+                new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
+            _log.Info($"metrics at http://{addr}/metrics");
+            return server;
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            _log.Error($"cannot listen on JOBD_METRICS_ADDR {addr}: {e.SocketErrorCode} ({e.Message})");
+            return null;
+        }
+    }
+
     private int Stop(ShutdownSignals signals, string state)
     {
         _notifier.Stopping();
@@ -172,6 +209,7 @@ public sealed class Daemon
 
     private void OnRedisState(RedisConnectionState state, string reason)
     {
+        Metrics?.SetRedisUp(state == RedisConnectionState.Up);
         if (state == RedisConnectionState.Up)
         {
             _log.Info("redis up: " + reason);
