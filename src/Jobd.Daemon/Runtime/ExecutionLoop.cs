@@ -77,12 +77,13 @@ public sealed class ExecutionLoop
             if (stopping && settle.Kind == SettleKind.None) return;
             try
             {
+                _state.Progress(_redis.Options.CommandTimeout);
                 if (reclaim)
                 {
                     await ReclaimAsync(giveUp.Token).ConfigureAwait(false);
                     reclaim = false;
+                    _state.Progress(_redis.Options.CommandTimeout);
                 }
-                _state.Progress(_redis.Options.CommandTimeout);
                 var (settled, job) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 Report(settle, settled);
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
