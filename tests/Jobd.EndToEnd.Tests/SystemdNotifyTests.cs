@@ -55,6 +55,23 @@ public sealed class SystemdNotifyTests : WorkerTest
         Assert.DoesNotContain(jobd.Stderr.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
     }
 
+    /// <summary>READY=1 comes after the scripts are loaded: a user who may not load them never gets as far as READY.</summary>
+    [Fact]
+    public async Task A_user_who_may_not_load_scripts_is_refused_before_ready()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        using (var admin = redis.Probe())
+            admin.Call("ACL", "SETUSER", "noscripts", "on", ">s3cret-pw", "~*", "&*", "+@all", "-script");
+        await using var notify = new NotifySocketListener();
+        await using var jobd = JobdBinary.Start(new[] { "run" },
+            JobdBinary.Env(("REDIS_URL", $"redis://noscripts:s3cret-pw@127.0.0.1:{redis.Port}/0"), ("NOTIFY_SOCKET", notify.SocketPath)));
+        Assert.Equal(78, await jobd.WaitForExitAsync(Wait));
+        Assert.DoesNotContain("READY=1", notify.Lines.Snapshot());
+        var line = Assert.Single(jobd.Stderr.Snapshot(), l => l.Contains(" error ", StringComparison.Ordinal));
+        Assert.Contains("redis refused to load jobd's scripts: NOPERM", line);
+        Assert.DoesNotContain("s3cret-pw", string.Join("\n", jobd.Stderr.Snapshot()));
+    }
+
     [Fact]
     public async Task Status_names_a_job_that_runs_for_more_than_a_second_then_returns_to_idle()
     {

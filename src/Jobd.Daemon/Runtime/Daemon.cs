@@ -85,6 +85,7 @@ public sealed class Daemon
         }
 
         await WarnIfEvictingAsync(redis, signals.Graceful).ConfigureAwait(false);
+        if (await LoadScriptsAsync(redis, signals) is { } refused) return refused;
 
         var clock = TimeProvider.System;
         var state = new LoopState(clock);
@@ -130,6 +131,29 @@ public sealed class Daemon
         }
         _log.Info($"stopped after {state.JobsDone} jobs");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Null when loaded (or Redis went away meanwhile: every call falls back to loading); else the exit code.</summary>
+    private async Task<int?> LoadScriptsAsync(RedisClient redis, ShutdownSignals signals)
+    {
+        try
+        {
+            await WorkerScripts.LoadAsync(redis, signals.Graceful).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return Stop(signals, "before the scripts were loaded");
+        }
+        catch (RedisServerException e) when (Array.IndexOf(ConfigurationRefusals, e.Prefix) >= 0)
+        {
+            _log.Error($"redis refused to load jobd's scripts: {e.Message}; the ACL user needs SCRIPT LOAD and EVALSHA");
+            return ExitCodes.Config;
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException)
+        {
+            _log.Warn("could not load the scripts before starting (" + e.Message + "); they load on first use");
+        }
+        return null;
     }
 
     /// <summary>Any policy but noeviction lets Redis delete queue keys under memory pressure, silently.</summary>
