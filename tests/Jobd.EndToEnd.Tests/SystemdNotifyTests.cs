@@ -136,6 +136,30 @@ public sealed class SystemdNotifyTests : WorkerTest
         Assert.DoesNotContain(jobd.Stderr.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Redis down for longer than the loop's command bound (5 s) is a dependency outage, not a stuck loop: the
+    /// watchdog goes on, or systemd would kill and restart jobd for Redis' sake.
+    /// </summary>
+    [Fact]
+    public async Task The_watchdog_is_fed_through_a_redis_outage()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        await using var notify = new NotifySocketListener();
+        var vars = new List<(string, string)> { ("REDIS_URL", redis.Url()), ("NOTIFY_SOCKET", notify.SocketPath), ("WATCHDOG_USEC", "1000000") };
+        await using var jobd = ChildProcess.Start("/bin/sh", new[] { "-c", "WATCHDOG_PID=$$ exec \"$0\" run", JobdBinary.Path }, JobdBinary.Env(vars.ToArray()));
+        await notify.Lines.WaitAsync(l => l == "STATUS=idle, 0 jobs done", Wait, "the idle status");
+        await redis.KillAsync();
+        await jobd.Stderr.WaitAsync(l => l.Contains("redis down", StringComparison.Ordinal), Wait, "redis down");
+        // Past the 5 s bound plus a ping interval of slack: the outage itself is what is tested.
+        await Task.Delay(TimeSpan.FromSeconds(7));
+        int late = Pings(notify);
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.True(Pings(notify) - late >= 2, $"{Pings(notify) - late} pings in the 8th and 9th second of the outage, WATCHDOG_USEC=1s");
+        Assert.DoesNotContain(jobd.Stderr.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
+        await redis.RestartAsync();
+        await jobd.Stderr.WaitAsync(l => l.Contains("redis up", StringComparison.Ordinal) && RedisUps(jobd) == 2, Wait, "redis up again");
+    }
+
     [Fact]
     public async Task A_watchdog_meant_for_another_pid_is_not_fed()
     {
@@ -146,6 +170,13 @@ public sealed class SystemdNotifyTests : WorkerTest
         jobd.Signal(ChildProcess.SIGTERM);
         Assert.Equal(0, await jobd.WaitForExitAsync(TimeSpan.FromSeconds(5)));
         Assert.DoesNotContain("WATCHDOG=1", notify.Lines.Snapshot());
+    }
+
+    private static int RedisUps(ChildProcess jobd)
+    {
+        int n = 0;
+        foreach (var l in jobd.Stderr.Snapshot()) if (l.Contains("redis up", StringComparison.Ordinal)) n++;
+        return n;
     }
 
     private static int Pings(NotifySocketListener notify)

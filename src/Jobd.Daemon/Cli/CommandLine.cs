@@ -131,9 +131,9 @@ public sealed class Verb
         new[] { "--all", "--json" }, new[] { "--queue", "--limit" }, 2);
 
     public static readonly Verb Health = new("health", "jobd health",
-        "Check this host's worker, for a container HEALTHCHECK: one line, \"healthy: worker ID heartbeat 0.4s ago\" or\n" +
-        "\"unhealthy: REASON\". Healthy: Redis answers and a jobd process of this host has a heartbeat younger than\n" +
-        "10s plus three JOBD_HEARTBEAT intervals.\n" +
+        "Exit 0 if this host's worker is alive, 1 if not: the command for a container HEALTHCHECK.\n" +
+        "Prints one line, \"healthy: worker ID heartbeat 0.4s ago\" or \"unhealthy: REASON\". Healthy: Redis answers and\n" +
+        "a jobd process of this host has a heartbeat younger than 10s plus three JOBD_HEARTBEAT intervals.\n" +
         "exit codes: 0 healthy, 1 unhealthy (Redis unreachable included), 64 usage, 78 configuration",
         Array.Empty<string>());
 

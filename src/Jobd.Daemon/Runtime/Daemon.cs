@@ -110,7 +110,7 @@ public sealed class Daemon
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
         using var stopTicker = new CancellationTokenSource();
         var tickerTask = ticker.RunAsync(stopTicker.Token);
-        var watchdogTask = FeedWatchdogAsync(state, stopTicker.Token);
+        var watchdogTask = FeedWatchdogAsync(state, redis, stopTicker.Token);
         using var onStop = signals.Graceful.Register(() =>
         {
             _notifier.Stopping();
@@ -179,7 +179,13 @@ public sealed class Daemon
         }
     }
 
-    private async Task FeedWatchdogAsync(LoopState state, CancellationToken stop)
+    /// <summary>
+    /// Pings while the loop is within its announced bound, or waiting for its Redis connection to come back: a
+    /// Redis outage is a dependency being down, not a wedged loop, and must not get jobd killed and restarted
+    /// (which would not bring Redis back either). The loop's connection reports Down only from the loop's own
+    /// calls, so a handler stuck while Redis is down still starves the watchdog.
+    /// </summary>
+    private async Task FeedWatchdogAsync(LoopState state, RedisClient loopRedis, CancellationToken stop)
     {
         var interval = WatchdogInterval;
         if (interval is null) return;
@@ -188,7 +194,7 @@ public sealed class Daemon
         {
             while (true)
             {
-                if (state.IsHealthy(interval.Value))
+                if (state.IsHealthy(interval.Value) || loopRedis.State == RedisConnectionState.Down)
                 {
                     _notifier.Watchdog();
                     starving = false;
