@@ -58,7 +58,7 @@ public sealed class HealthVerbTests : WorkerTest
         await worker.DisposeAsync();
         var (code, line) = await HealthAsync();
         Assert.Equal(1, code);
-        Assert.Equal("unhealthy: no live jobd process of this host is registered (1 entries of gone processes)", line);
+        Assert.Equal("unhealthy: no live jobd process of this host is registered (1 entry left by processes that are gone)", line);
     }
 
     [Fact]

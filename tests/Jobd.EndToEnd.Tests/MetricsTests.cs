@@ -21,9 +21,11 @@ public sealed class MetricsTests : WorkerTest
         var noops = await H.EnqueueAsync(WorkerHarness.Lines(5, "{\"type\":\"noop\"}"));
         var dead = await H.EnqueueAsync(WorkerHarness.Lines(2, "{\"type\":\"fail\",\"args\":{\"permanent\":true}}"));
         var retried = await H.EnqueueAsync("{\"type\":\"fail\",\"args\":{\"retry_after_ms\":600000}}\n");
+        var unrouted = await H.EnqueueAsync("{\"type\":\"no_such_type_1\"}\n{\"type\":\"no_such_type_2\"}\n");
         foreach (var id in noops) await WorkerHarness.LogLineAsync(worker, $"job {id} noop done", Wait);
         foreach (var id in dead) await WorkerHarness.LogLineAsync(worker, $"job {id} failed for good", Wait);
         await WorkerHarness.LogLineAsync(worker, $"job {retried[0]} failed, will retry", Wait);
+        foreach (var id in unrouted) await WorkerHarness.LogLineAsync(worker, $"job {id} failed for good: no_route", Wait);
 
         using var response = await Http.GetAsync($"http://127.0.0.1:{port}/metrics");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -34,7 +36,9 @@ public sealed class MetricsTests : WorkerTest
         Assert.Equal(5, m.Value("jobd_jobs_total", ("type", "noop"), ("outcome", "done")));
         Assert.Equal(2, m.Value("jobd_jobs_total", ("type", "fail"), ("outcome", "dead")));
         Assert.Equal(1, m.Value("jobd_jobs_total", ("type", "fail"), ("outcome", "retry")));
-        Assert.Equal(3, Count(m, "jobd_jobs_total"));
+        // Types without a handler share one label, so producers cannot grow the series without bound.
+        Assert.Equal(2, m.Value("jobd_jobs_total", ("type", "unknown"), ("outcome", "dead")));
+        Assert.Equal(4, Count(m, "jobd_jobs_total"));
 
         Assert.Equal("histogram", m.Types["jobd_job_duration_seconds"]);
         Assert.Equal(5, m.Value("jobd_job_duration_seconds_count", ("type", "noop")));

@@ -82,7 +82,8 @@ public static class HealthVerb
         {
             return ofHost == 0
                 ? "unhealthy: no worker of host " + host + " is registered"
-                : "unhealthy: no live jobd process of this host is registered (" + ofHost + " entries of gone processes)";
+                : "unhealthy: no live jobd process of this host is registered (" + ofHost.ToString(CultureInfo.InvariantCulture)
+                  + (ofHost == 1 ? " entry" : " entries") + " left by processes that are gone)";
         }
         var age = TimeSpan.FromMilliseconds(Math.Max(0, nowMs - bestBeat));
         var ageText = age.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s ago";

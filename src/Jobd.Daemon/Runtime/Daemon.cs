@@ -49,7 +49,7 @@ public sealed class Daemon
         _notifier = notifier;
         _workerId = workerId;
         _handlers = handlers;
-        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics();
+        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics(t => handlers.TryGet(t, out _));
     }
 
     /// <summary>What /metrics reports; null without JOBD_METRICS_ADDR. Set its providers before RunAsync.</summary>

@@ -19,15 +19,19 @@ public sealed class JobMetricsTests
     }
 
     [Fact]
-    public void Types_past_the_cap_share_the_label_other()
+    public void Types_without_a_handler_share_the_label_unknown_however_many()
     {
-        var metrics = new DaemonMetrics();
-        for (int i = 0; i < JobMetrics.MaxTypes + 50; i++) metrics.Jobs.Record("t" + i, SettleKind.Done, 0.001);
+        var metrics = new DaemonMetrics(t => t is "noop" or "send_reminder");
+        metrics.Jobs.Record("noop", SettleKind.Done, 0.001);
+        metrics.Jobs.Record("send_reminder", SettleKind.Retry, 0.001);
+        for (int i = 0; i < 3 * JobMetrics.MaxTypes; i++) metrics.Jobs.Record("random-" + i, SettleKind.Dead, 0.001);
         var text = PrometheusText.Parse(metrics.Render(null, 1));
         int series = 0;
         foreach (var _ in text.Named("jobd_jobs_total")) series++;
-        Assert.Equal(JobMetrics.MaxTypes + 1, series);
-        Assert.Equal(50, text.Value("jobd_jobs_total", ("type", "other"), ("outcome", "done")));
+        Assert.Equal(3, series);
+        Assert.Equal(3 * JobMetrics.MaxTypes, text.Value("jobd_jobs_total", ("type", "unknown"), ("outcome", "dead")));
+        Assert.Equal(1, text.Value("jobd_jobs_total", ("type", "send_reminder"), ("outcome", "retry")));
+        Assert.Equal(3 * JobMetrics.MaxTypes, text.Value("jobd_job_duration_seconds_count", ("type", "unknown")));
     }
 
     [Fact]

@@ -16,7 +16,10 @@ public sealed class DaemonMetrics
 {
     private int _redisUp;
 
-    public JobMetrics Jobs { get; } = new();
+    /// <param name="hasHandler">Whether this worker handles a job type; other types are counted as "unknown".</param>
+    public DaemonMetrics(Func<string, bool>? hasHandler = null) => Jobs = new JobMetrics(hasHandler);
+
+    public JobMetrics Jobs { get; }
 
     /// <summary>Length of the Postgres outbox (jobd_outbox_length); null: not wired, the series is absent.</summary>
     public Func<long>? OutboxLength { get; set; }

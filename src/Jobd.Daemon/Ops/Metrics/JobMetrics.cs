@@ -8,14 +8,16 @@ namespace Jobd.Ops.Metrics;
 /// <summary>
 /// Job counters for /metrics: outcomes and a duration histogram per job type. Recording is allocation-free: a
 /// type's counters are created once, the first time the type is seen, then only incremented. Job types come
-/// from producers, so their number is capped (<see cref="MaxTypes"/>); later new types share the label "other".
+/// from producers, so only types this worker has a handler (or route) for get a label of their own; every other
+/// type is counted as "unknown" (they all end dead, no_route). A million random types thus make one series, and
+/// the lookup cache of type names is capped at <see cref="MaxTypes"/> entries (past it, a lock per such job).
 /// One writer (the execution loop) and any number of readers (scrapes): the dictionary grows under a lock
 /// that readers take too, and the writer's own lookups need none because only it ever adds.
 /// </summary>
 public sealed class JobMetrics
 {
     public const int MaxTypes = 1000;
-    public const string OtherType = "other";
+    public const string UnknownType = "unknown";
 
     /// <summary>Upper bounds of the duration buckets, seconds; +Inf is implicit. Fixed so that series stay comparable.</summary>
     public static readonly double[] Buckets = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800 };
@@ -24,8 +26,13 @@ public sealed class JobMetrics
     public static readonly string[] Outcomes = { "none", "done", "retry", "dead", "requeue" };
 
     private readonly Dictionary<string, TypeCounters> _types = new(StringComparer.Ordinal);
+    private readonly List<KeyValuePair<string, TypeCounters>> _series = new();
     private readonly object _grow = new();
-    private TypeCounters? _other;
+    private readonly Func<string, bool> _hasHandler;
+    private TypeCounters? _unknown;
+
+    /// <param name="hasHandler">Whether this worker handles a type (a handler or a route); null: every type does.</param>
+    public JobMetrics(Func<string, bool>? hasHandler = null) => _hasHandler = hasHandler ?? (static _ => true);
 
     public void Record(string type, SettleKind outcome, double seconds)
     {
@@ -37,13 +44,20 @@ public sealed class JobMetrics
     {
         lock (_grow)
         {
-            if (_types.Count < MaxTypes)
+            TypeCounters c;
+            if (_hasHandler(type))
             {
-                var c = new TypeCounters();
-                _types.Add(type, c);
-                return c;
+                c = new TypeCounters();
+                _series.Add(new(type, c));
             }
-            return _other ??= new TypeCounters();
+            else if (_unknown is null)
+            {
+                c = _unknown = new TypeCounters();
+                _series.Add(new(UnknownType, c));
+            }
+            else c = _unknown;
+            if (_types.Count < MaxTypes) _types.Add(type, c);
+            return c;
         }
     }
 
@@ -51,11 +65,7 @@ public sealed class JobMetrics
     public List<KeyValuePair<string, TypeCounters>> Snapshot()
     {
         var list = new List<KeyValuePair<string, TypeCounters>>();
-        lock (_grow)
-        {
-            foreach (var e in _types) list.Add(e);
-            if (_other is not null) list.Add(new(OtherType, _other));
-        }
+        lock (_grow) list.AddRange(_series);
         list.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
         return list;
     }
