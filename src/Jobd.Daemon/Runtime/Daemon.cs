@@ -66,7 +66,9 @@ public sealed class Daemon
         _log.Info($"jobd {VersionVerb.Version} starting as {_workerId}, pid {Environment.ProcessId}; redis {_config.Redis.Redacted()}; postgres {_config.Database?.Redacted() ?? "off"}");
         if (_config.Redis.SecurityWarning is { } warning) _log.Warn(warning);
         _notifier.Status("waiting for redis");
-        await using var metricsServer = StartMetrics();
+        // Bound before Redis is reached, so that a scrape can tell "jobd up, Redis down".
+        await using var metricsServer = Metrics is null ? null : Jobd.Ops.Metrics.MetricsServer.TryStart(_config.MetricsAddress!, Metrics,
+            new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
         if (Metrics is not null && metricsServer is null) return ExitCodes.Config;
 
         await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState);
@@ -85,7 +87,14 @@ public sealed class Daemon
         }
 
         await WarnIfEvictingAsync(redis, signals.Graceful).ConfigureAwait(false);
-        if (await LoadScriptsAsync(redis, signals) is { } refused) return refused;
+        try
+        {
+            if (!await WorkerScripts.TryLoadAsync(redis, _log, signals.Graceful).ConfigureAwait(false)) return ExitCodes.Config;
+        }
+        catch (OperationCanceledException)
+        {
+            return Stop(signals, "before the scripts were loaded");
+        }
 
         var clock = TimeProvider.System;
         var state = new LoopState(clock);
@@ -131,29 +140,6 @@ public sealed class Daemon
         }
         _log.Info($"stopped after {state.JobsDone} jobs");
         return ExitCodes.Ok;
-    }
-
-    /// <summary>Null when loaded (or Redis went away meanwhile: every call falls back to loading); else the exit code.</summary>
-    private async Task<int?> LoadScriptsAsync(RedisClient redis, ShutdownSignals signals)
-    {
-        try
-        {
-            await WorkerScripts.LoadAsync(redis, signals.Graceful).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            return Stop(signals, "before the scripts were loaded");
-        }
-        catch (RedisServerException e) when (Array.IndexOf(ConfigurationRefusals, e.Prefix) >= 0)
-        {
-            _log.Error($"redis refused to load jobd's scripts: {e.Message}; the ACL user needs SCRIPT LOAD and EVALSHA");
-            return ExitCodes.Config;
-        }
-        catch (Exception e) when (e is RedisConnectionException or RedisServerException)
-        {
-            _log.Warn("could not load the scripts before starting (" + e.Message + "); they load on first use");
-        }
-        return null;
     }
 
     /// <summary>Any policy but noeviction lets Redis delete queue keys under memory pressure, silently.</summary>
@@ -209,24 +195,6 @@ public sealed class Daemon
         }
         catch (OperationCanceledException)
         {
-        }
-    }
-
-    /// <summary>Binds JOBD_METRICS_ADDR before Redis is reached, so a scrape can tell "jobd up, Redis down".</summary>
-    private Jobd.Ops.Metrics.MetricsServer? StartMetrics()
-    {
-        if (Metrics is null || _config.MetricsAddress is not { } addr) return null;
-        try
-        {
-            var server = Jobd.Ops.Metrics.MetricsServer.Start(addr, Metrics,
-                new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
-            _log.Info($"metrics at http://{addr}/metrics");
-            return server;
-        }
-        catch (System.Net.Sockets.SocketException e)
-        {
-            _log.Error($"cannot listen on JOBD_METRICS_ADDR {addr}: {e.SocketErrorCode} ({e.Message})");
-            return null;
         }
     }
 

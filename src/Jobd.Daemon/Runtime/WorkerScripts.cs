@@ -1,5 +1,7 @@
+using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Jobd.Ops;
 using Jobd.Queue;
 using Jobd.Resp;
 
@@ -13,6 +15,29 @@ namespace Jobd.Runtime;
 public static class WorkerScripts
 {
     private static readonly RedisScript[] All = { QueueScripts.Reclaim, QueueScripts.Take, QueueScripts.Tick };
+    private static readonly string[] Refusals = { "WRONGPASS", "NOAUTH", "NOPERM" };
+
+    /// <summary>
+    /// False when Redis refuses this user the scripts (logged: a configuration error, exit 78). Any other
+    /// failure is logged as a warning and left to the fallback on first use.
+    /// </summary>
+    public static async Task<bool> TryLoadAsync(RedisClient redis, Log log, CancellationToken cancel)
+    {
+        try
+        {
+            await LoadAsync(redis, cancel).ConfigureAwait(false);
+        }
+        catch (RedisServerException e) when (Array.IndexOf(Refusals, e.Prefix) >= 0)
+        {
+            log.Error($"redis refused to load jobd's scripts: {e.Message}; the ACL user needs SCRIPT LOAD and EVALSHA");
+            return false;
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException)
+        {
+            log.Warn("could not load the scripts before starting (" + e.Message + "); they load on first use");
+        }
+        return true;
+    }
 
     public static async Task LoadAsync(RedisClient redis, CancellationToken cancel)
     {

@@ -55,6 +55,23 @@ public sealed class MetricsServer : IAsyncDisposable
         return new MetricsServer(socket, metrics, depths, log);
     }
 
+    /// <summary>Starts serving, or logs one error line and returns null (the daemon then exits 78).</summary>
+    public static MetricsServer? TryStart(IPEndPoint endpoint, DaemonMetrics metrics, QueueDepthReader depths, Log log)
+    {
+        try
+        {
+            var server = Start(endpoint, metrics, depths, log);
+            log.Info($"metrics at http://{endpoint}/metrics");
+            return server;
+        }
+        catch (SocketException e)
+        {
+            log.Error($"cannot listen on JOBD_METRICS_ADDR {endpoint}: {e.SocketErrorCode} ({e.Message})");
+            _ = depths.DisposeAsync();
+            return null;
+        }
+    }
+
     public IPEndPoint LocalEndpoint => (IPEndPoint)_listener.LocalEndPoint!;
 
     private async Task AcceptLoopAsync()
