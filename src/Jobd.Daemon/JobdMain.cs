@@ -108,6 +108,7 @@ public static class JobdMain
             return await DeadVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
         }
         if (cmd.Verb == Verb.Migrate) return await MigrateVerb.RunAsync(config, Console.Out, Console.Error).ConfigureAwait(false);
+        if (cmd.Verb == Verb.Health) return await HealthVerb.RunAsync(cmd, config, Console.Out).ConfigureAwait(false);
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         register?.Invoke(handlers);
         return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);

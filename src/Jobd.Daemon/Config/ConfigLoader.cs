@@ -64,6 +64,7 @@ public static class ConfigLoader
             LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,
                 ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
             Cron = Jobd.Cron.CronLoader.Load(reader),
+            MetricsAddress = LoadMetricsAddress(reader),
         };
     }
 
@@ -100,6 +101,15 @@ public static class ConfigLoader
             reader.Duration(ConfigSchema.PgIdle, Jobd.Postgres.PostgresOptions.IdleLifetimeDefault, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
             reader.Bool(ConfigSchema.PgPrepare, false),
             reader.Duration(ConfigSchema.PgCommandTimeout, Jobd.Postgres.PostgresOptions.CommandTimeoutDefault, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)));
+    }
+
+    private static System.Net.IPEndPoint? LoadMetricsAddress(Reader reader)
+    {
+        var text = reader.Text(ConfigSchema.MetricsAddr);
+        if (text is null) return null;
+        if (!Jobd.Ops.Metrics.MetricsAddress.TryParse(text, out var endpoint, out var problem))
+            throw new ConfigException(ConfigSchema.MetricsAddr.Name, ValueText.Quote(text) + ": " + problem + "; expected " + ConfigSchema.MetricsAddr.Form);
+        return endpoint;
     }
 
     private static LogFormat ResolveLogFormat(LogFormat chosen, IReadOnlyDictionary<string, string> env)

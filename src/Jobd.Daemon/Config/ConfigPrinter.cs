@@ -45,6 +45,7 @@ public static class ConfigPrinter
         Add(ConfigSchema.PgCommandTimeout, ValueParsers.FormatDuration(c.Postgres.CommandTimeout));
         Add(ConfigSchema.OutboxMax, c.OutboxMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Jobd.Cron.CronPrinter.AddEffective(list, c.Cron, env);
+        Add(ConfigSchema.MetricsAddr, c.MetricsAddress?.ToString());
         return list;
     }
 

@@ -149,6 +149,9 @@ public static class ConfigSchema
         "\"EXPRESSION TYPE [ARGS_JSON] [queue=Q]\"", null,
         "A cron schedule named NAME (1-40 of A-Z a-z 0-9 _): each fire enqueues one job across all replicas (docs/cron.md).",
         familyPrefix: Prefix + "CRON_");
+    public static readonly ConfigVariable MetricsAddr = new(Prefix + "METRICS_ADDR",
+        Jobd.Ops.Metrics.MetricsAddress.Form, null,
+        "Serve Prometheus metrics at http://ADDR/metrics (see docs/operations.md). Unset: no listener, no cost.");
 
     public static readonly ConfigVariable[] All =
     {
@@ -157,5 +160,6 @@ public static class ConfigSchema
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
         PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
         CronTz, CronCatchup, CronSchedule,
+        MetricsAddr,
     };
 }

@@ -52,4 +52,6 @@ public sealed class JobdConfig
 
     /// <summary>Cron schedules, their zone and catch-up window; no entries when none is configured.</summary>
     public required Jobd.Cron.CronSettings Cron { get; init; }
+    /// <summary>JOBD_METRICS_ADDR; null when unset: no metrics endpoint.</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; init; }
 }

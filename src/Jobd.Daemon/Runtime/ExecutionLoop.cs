@@ -37,6 +37,12 @@ public sealed class ExecutionLoop
     public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
     private long _takes;
 
+    /// <summary>systemd STATUS updates; null without NOTIFY_SOCKET.</summary>
+    public LoopStatus? Status { get; init; }
+
+    /// <summary>Job counters for /metrics; null without JOBD_METRICS_ADDR (then no clock is read per job).</summary>
+    public Jobd.Ops.Metrics.JobMetrics? Metrics { get; init; }
+
     public ExecutionLoop(RedisClient redis, WorkerProtocol protocol, JobRunner runner, LoopState state, ControlTicker ticker,
         Log log, SystemdNotifier notifier, string workerId, bool logJobs, RecycleGuard recycle)
     {
@@ -72,12 +78,13 @@ public sealed class ExecutionLoop
             if (stopping && settle.Kind == SettleKind.None) return;
             try
             {
+                _state.Progress(_redis.Options.CommandTimeout);
                 if (reclaim)
                 {
                     await ReclaimAsync(giveUp.Token).ConfigureAwait(false);
                     reclaim = false;
+                    _state.Progress(_redis.Options.CommandTimeout);
                 }
-                _state.Progress(_redis.Options.CommandTimeout);
                 var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 Report(settle, settled);
                 if (settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
@@ -103,12 +110,13 @@ public sealed class ExecutionLoop
                     if (woken) _ticker.TickSoon();
                     if (!idleAnnounced)
                     {
-                        _notifier.Status("idle, " + _state.JobsDone + " jobs done");
+                        Status?.Idle();
                         idleAnnounced = true;
                     }
                     woken = await WaitForWorkAsync(stopWaiting.Token).ConfigureAwait(false);
                     continue;
                 }
+                if (idleAnnounced) Status?.Busy();
                 idleAnnounced = woken = false;
                 settle = await RunJobAsync(job, graceful, immediate).ConfigureAwait(false);
             }
@@ -146,7 +154,7 @@ public sealed class ExecutionLoop
         if (settle.Kind == SettleKind.None) return;
         if (settled == SettleResult.LeaseLost)
             _log.Warn($"lease lost: job {settle.JobId} was recovered while this worker ran it; its outcome ({settle.Kind}) was not recorded");
-        else if (settle.Kind is SettleKind.Retry or SettleKind.Dead)
+        else if (settle.Kind is SettleKind.Retry or SettleKind.Dead && _log.IsEnabled(LogLevel.Warn))
             _log.Warn($"job {settle.JobId} {(settle.Kind == SettleKind.Dead ? "failed for good" : "failed, will retry")}: {settle.Text}");
         else if (settle.Kind == SettleKind.Requeue)
             _log.Info($"job {settle.JobId} put back in its queue, attempt unspent (stopped before it finished)");
@@ -156,13 +164,16 @@ public sealed class ExecutionLoop
     {
         _state.Started(job, _runner.TimeoutOf(job));
         _ticker.JobStarted();
-        if (_logJobs || _log.IsEnabled(LogLevel.Debug))
+        // Interpolation happens before the call: test the level first, so nothing is formatted for nobody.
+        if ((_logJobs || _log.IsEnabled(LogLevel.Debug)) && _log.IsEnabled(LogLevel.Info))
             _log.Info($"job {job.Id} {job.Type} started (queue {job.Queue}, attempt {job.Attempt}/{job.MaxAttempts})");
+        long startedAt = Metrics is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         var settle = await _runner.RunAsync(job, graceful, immediate).ConfigureAwait(false);
+        Metrics?.Record(job.Type, settle.Kind, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
         _state.Finished();
         _recycle.AfterJob(_state.JobsDone);
         _pacer.AfterJob();
-        if (_logJobs && settle.Kind == SettleKind.Done) _log.Info($"job {job.Id} {job.Type} done");
+        if (_logJobs && settle.Kind == SettleKind.Done && _log.IsEnabled(LogLevel.Info)) _log.Info($"job {job.Id} {job.Type} done");
         return settle;
     }
 
