@@ -101,6 +101,7 @@ public sealed class OutcomeSink
                 if (Up()) await PublishAsync("up", stop).ConfigureAwait(false);
                 _status.AddWritten(rows);
                 await AcknowledgeAsync(stop).ConfigureAwait(false);
+                Runtime.AllocationPacer.Check();
                 backoff = TimeSpan.FromSeconds(1);
                 nudged = true; // a full batch may have more behind it; an empty read ends the round
             }
