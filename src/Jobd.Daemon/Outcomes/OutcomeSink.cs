@@ -121,6 +121,7 @@ public sealed class OutcomeSink
             {
                 if (Down(e)) await PublishAsync("down: " + PostgresDataSource.Describe(e), stop).ConfigureAwait(false);
                 if (e is PostgresException { SqlState: "42P01" or "3F000" }) _migrated = false; // table or schema gone
+                if (_draining) return; // stopping: what is left waits in the outbox for the next worker
                 if (!await DelayAsync(backoff, stop).ConfigureAwait(false)) return;
                 backoff = backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
                 nudged = true;

@@ -58,6 +58,28 @@ public sealed class OutcomeRowTests : OutcomeTestBase
     }
 
     [Fact]
+    public async Task The_metrics_endpoint_reports_the_outbox_and_postgres_state()
+    {
+        int port = FreePort.Next();
+        var env = new System.Collections.Generic.List<(string, string)>(PgEnv()) { ("JOBD_METRICS_ADDR", $"127.0.0.1:{port}") };
+        await using var worker = await H.StartWorkerAsync(env.ToArray());
+        await H.EnqueueAsync(WorkerHarness.Lines(3, "{\"type\":\"noop\"}"));
+        await WaitForRowsAsync(3, TimeSpan.FromSeconds(30));
+        using var http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        PrometheusText metrics;
+        do
+        {
+            // The outbox length is the control tick's last reading: wait for a tick after the drain.
+            metrics = PrometheusText.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
+            if (metrics.Value("jobd_outbox_length") == 0) break;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Equal(1, metrics.Value("jobd_postgres_up"));
+        Assert.Equal(0, metrics.Value("jobd_outbox_length"));
+    }
+
+    [Fact]
     public async Task Without_DATABASE_URL_no_outbox_is_written()
     {
         await using var worker = await H.StartWorkerAsync();
