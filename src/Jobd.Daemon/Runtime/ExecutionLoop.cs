@@ -86,7 +86,7 @@ public sealed class ExecutionLoop
                 }
                 var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 Report(settle, settled);
-                if (settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
+                if (settled == SettleResult.Applied && settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
                 if (settle.Kind == SettleKind.Retry) _ticker.TickSoon();
                 settle = Settlement.Nothing;

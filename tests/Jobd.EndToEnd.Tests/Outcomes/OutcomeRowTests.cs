@@ -33,6 +33,21 @@ public sealed class OutcomeRowTests : OutcomeTestBase
     }
 
     [Fact]
+    public async Task Arguments_jsonb_refuses_are_stored_as_text_and_block_nothing()
+    {
+        await using var worker = await H.StartWorkerAsync(PgEnv());
+        var ids = await H.EnqueueAsync(
+            "{\"type\":\"noop\",\"args\":{\"nul\":\"a\\u0000b\"}}\n" +
+            "{\"type\":\"noop\",\"args\":{\"cut\":\"\\ud83d\"}}\n" +
+            "{\"type\":\"noop\",\"args\":{\"fine\":1}}\n");
+        await WaitForRowsAsync(3, TimeSpan.FromSeconds(30));
+        Assert.Equal("string", await Pg.ScalarAsync<string>($"select jsonb_typeof(args) from outcomes where job_id = '{ids[0]}'"));
+        Assert.Contains("u0000", await Pg.ScalarAsync<string>($"select args #>> '{{}}' from outcomes where job_id = '{ids[0]}'"));
+        Assert.Equal("string", await Pg.ScalarAsync<string>($"select jsonb_typeof(args) from outcomes where job_id = '{ids[1]}'"));
+        Assert.Equal("object", await Pg.ScalarAsync<string>($"select jsonb_typeof(args) from outcomes where job_id = '{ids[2]}'"));
+    }
+
+    [Fact]
     public async Task Once_redis_forgot_a_job_jobd_job_reads_its_outcomes_from_postgres()
     {
         await using var worker = await H.StartWorkerAsync(PgEnv());

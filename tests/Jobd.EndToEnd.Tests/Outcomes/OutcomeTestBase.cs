@@ -23,7 +23,7 @@ public abstract class OutcomeTestBase : WorkerTest, IAsyncLifetime
     }
 
     protected (string, string)[] PgEnv(string? url = null) =>
-        new[] { ("DATABASE_URL", url ?? Pg.Url), ("JOBD_PG_SCHEMA", Pg.Schema), ("JOBD_HEARTBEAT", "500ms") };
+        new[] { ("DATABASE_URL", url ?? Pg.Url), ("JOBD_PG_SCHEMA", Pg.Schema), ("JOBD_HEARTBEAT", "1s") };
 
     protected Task<long> RowsAsync(string where = "true") => Pg.ScalarAsync<long>("select count(*) from outcomes where " + where);
 
