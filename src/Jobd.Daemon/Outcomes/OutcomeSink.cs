@@ -23,9 +23,9 @@ namespace Jobd.Outcomes;
 /// </summary>
 public sealed class OutcomeSink
 {
-    /// <summary>Entries per read: outcomes carry at most 64 KB of args and 64 KB of text (common.lua), so a read
+    /// <summary>Entries per read: outcomes carry at most 32 KB of args and 32 KB of text (common.lua), so a read
     /// stays far below the reply limit however large the jobs are.</summary>
-    public const int Batch = 250;
+    public const int Batch = 500;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly RedisClient _redis;
     private readonly NpgsqlDataSource _dataSource;

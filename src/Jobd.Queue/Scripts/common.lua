@@ -21,10 +21,10 @@ end
 -- worker without DATABASE_URL. The job's 'outcomes' counter numbers its outcomes: with the id it is the
 -- row's key in Postgres (attempts alone repeat after `jobd dead retry`).
 -- MAX_ARGS: arguments larger than this (a job refused as too large) are left out of the outcome. Args and text
--- over 64 KB are cut (the sink then stores them as a JSON string), so the outbox stays small in bytes as well as
--- entries, and a read of 250 entries stays far below the reply limit.
+-- over 32 KB are cut (the sink then stores them as a JSON string), so the outbox stays small in bytes as well as
+-- entries, and a read of 500 entries (at most ~33 MB) stays below the reply limit.
 local OUTBOX, MAX_ARGS = nil, nil
-local OUTCOME_FIELD_MAX = 65536
+local OUTCOME_FIELD_MAX = 32768
 local function record_outcome(job_key, id, state, text, now, attempt)
   if not OUTBOX then return end
   local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'recoveries', 'enqueued_at', 'started_at', 'worker')
