@@ -30,36 +30,11 @@ public sealed class PostgresOutageTests : WorkerTest
 
     private static async Task WaitForRowsAsync(PostgresServer server, long expected, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        long seen = -1;
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                seen = await RowsAsync(server);
-                if (seen >= expected) break;
-            }
-            catch (Npgsql.NpgsqlException)
-            {
-                // Not up or not migrated yet.
-            }
-            await Task.Delay(100);
-        }
+        long seen = await Eventually.ReachesAsync(() => RowsAsync(server), expected, timeout);
         Assert.True(seen >= expected, $"{seen} outcome rows after {timeout.TotalSeconds}s, expected {expected}");
     }
 
-    private long Counter(string name)
-    {
-        using var p = Db.Probe();
-        return long.Parse((string?)p.Call("HGET", "{jobd}:stats", name) ?? "0");
-    }
-
-    private async Task WaitForDoneAsync(long expected, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Counter("done") < expected && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.Equal(expected, Counter("done"));
-    }
+    private Task WaitForDoneAsync(long expected, TimeSpan timeout) => WaitForCounterAsync("done", expected, timeout);
 
     [Fact]
     public async Task Postgres_stopped_in_the_middle_of_5000_jobs_gets_exactly_5000_rows()
