@@ -65,6 +65,7 @@ public static class ConfigLoader
                 ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
             Cron = Jobd.Cron.CronLoader.Load(reader),
             MetricsAddress = LoadMetricsAddress(reader),
+            LedgerDir = reader.Text(ConfigSchema.LedgerDir),
         };
     }
 

@@ -46,6 +46,7 @@ public static class ConfigPrinter
         Add(ConfigSchema.OutboxMax, c.OutboxMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Jobd.Cron.CronPrinter.AddEffective(list, c.Cron, env);
         Add(ConfigSchema.MetricsAddr, c.MetricsAddress?.ToString());
+        Add(ConfigSchema.LedgerDir, c.LedgerDir);
         return list;
     }
 

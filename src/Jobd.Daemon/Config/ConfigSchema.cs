@@ -153,6 +153,10 @@ public static class ConfigSchema
         Jobd.Ops.Metrics.MetricsAddress.Form, null,
         "Serve Prometheus metrics at http://ADDR/metrics (see docs/operations.md). Unset: no listener, no cost.");
 
+    public static readonly ConfigVariable LedgerDir = new(Prefix + "LEDGER_DIR",
+        "path to a folder", null,
+        "For tests and demos: the built-in `ledger` handler records each run in ledger.PID files here. Unset: ledger jobs fail.");
+
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
@@ -161,5 +165,6 @@ public static class ConfigSchema
         PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
         CronTz, CronCatchup, CronSchedule,
         MetricsAddr,
+        LedgerDir,
     };
 }

@@ -54,4 +54,7 @@ public sealed class JobdConfig
     public required Jobd.Cron.CronSettings Cron { get; init; }
     /// <summary>JOBD_METRICS_ADDR; null when unset: no metrics endpoint.</summary>
     public System.Net.IPEndPoint? MetricsAddress { get; init; }
+
+    /// <summary>JOBD_LEDGER_DIR: where the test handler `ledger` writes; null disables it.</summary>
+    public string? LedgerDir { get; init; }
 }
