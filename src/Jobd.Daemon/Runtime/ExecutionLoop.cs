@@ -81,7 +81,8 @@ public sealed class ExecutionLoop
                 _state.Progress(_redis.Options.CommandTimeout);
                 if (reclaim)
                 {
-                    await ReclaimAsync(giveUp.Token).ConfigureAwait(false);
+                    // The job whose settlement is still to be sent is this worker's to settle, not to put back.
+                    await ReclaimAsync(settle.Kind == SettleKind.None ? null : settle.Token, giveUp.Token).ConfigureAwait(false);
                     reclaim = false;
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
@@ -200,10 +201,10 @@ public sealed class ExecutionLoop
         return WorkerProtocol.ParseTake(reply);
     }
 
-    private async Task ReclaimAsync(CancellationToken cancel)
+    private async Task ReclaimAsync(string? pendingToken, CancellationToken cancel)
     {
         _batch.Clear();
-        _protocol.AppendReclaim(_batch, null);
+        _protocol.AppendReclaim(_batch, pendingToken);
         var reply = await _redis.ExecuteAsync(_batch, cancel).ConfigureAwait(false);
         var id = reply.ThrowIfError().AsString();
         if (!string.IsNullOrEmpty(id))

@@ -199,9 +199,28 @@ public sealed class FaultRun : IAsyncDisposable
         return sb.ToString();
     }
 
-    /// <summary>Checks every invariant; throws with the scenario, seed and offending ids.</summary>
-    public LedgerChecker Check()
+    /// <summary>
+    /// Checks every invariant; throws with the scenario, seed and offending ids. Live workers are first checked
+    /// for I5, then stopped with SIGTERM (exit 0 expected) so that every line they wrote has been read.
+    /// </summary>
+    public async Task<LedgerChecker> CheckAsync()
     {
+        var checker = new LedgerChecker(Scenario, Seed);
+        List<(ChildProcess Worker, bool Killed)> ws;
+        lock (_gate) ws = new List<(ChildProcess, bool)>(_workers);
+        checker.CheckAlive(ws);
+        foreach (var (w, killed) in ws)
+        {
+            if (killed || w.HasExited) continue;
+            w.Signal(ChildProcess.SIGCONT);
+            w.Signal(ChildProcess.SIGTERM);
+        }
+        foreach (var (w, killed) in ws)
+        {
+            if (killed) continue;
+            int code = await w.WaitForExitAsync(TimeSpan.FromSeconds(15));
+            if (code != 0 && !ExpectedExitCodes.Contains(code)) checker.Add("I5", "pid " + w.Pid, "exit code " + code + " after SIGTERM");
+        }
         var jobs = new List<JobRecord>();
         var unknown = new List<string>();
         using (var p = Probe())
@@ -219,18 +238,26 @@ public sealed class FaultRun : IAsyncDisposable
             }
         }
         var logs = new List<IReadOnlyList<string>>();
-        lock (_gate)
-            foreach (var (w, _) in _workers)
-            {
-                var all = new List<string>(w.Stderr.Snapshot());
-                all.AddRange(w.Stdout.Snapshot());
-                logs.Add(all);
-            }
-        var checker = new LedgerChecker(Scenario, Seed);
+        foreach (var (w, _) in ws)
+        {
+            var all = new List<string>(w.Stderr.Snapshot());
+            all.AddRange(w.Stdout.Snapshot());
+            logs.Add(all);
+        }
         checker.Check(_expected, jobs, unknown, Ledger.Read(LedgerDir), logs, _faults, RecoveryBound, new[] { Canary });
-        lock (_gate) checker.CheckAlive(_workers.ToArray());
         checker.Throw();
         return checker;
+    }
+
+    /// <summary>Exit codes a scenario expects besides 0 (75 when it recycles workers).</summary>
+    public HashSet<int> ExpectedExitCodes { get; } = new();
+
+    /// <summary>A worker that is meant to exit by itself (recycling): I5 does not apply to it.</summary>
+    public void ExpectExit(ChildProcess w)
+    {
+        lock (_gate)
+            for (int i = 0; i < _workers.Count; i++)
+                if (ReferenceEquals(_workers[i].Worker, w)) _workers[i] = (w, true);
     }
 
     public IEnumerable<string> AllLogLines()

@@ -27,7 +27,7 @@ public sealed class ProcessFaultTests
             await run.StartWorkerAsync(); // a fresh worker id, as a supervisor would start
         }
         await run.DrainAsync(Drain);
-        run.Check();
+        await run.CheckAsync();
         FaultTable.Record("P2", "kill -9 at random points, 2 replicas, 2,000 jobs, 8 kills (seed " + seed + ")",
             $"{run.CountLines("recovered job ")} recoveries logged; every job done at attempt 1", "I1–I5 hold");
     }
@@ -48,7 +48,7 @@ public sealed class ProcessFaultTests
         await run.DrainAsync(Drain);
         var ledger = Ledger.Read(run.LedgerDir);
         Assert.Equal(2, ledger.Count); // both ran it; only the rescuer's outcome counts
-        run.Check();
+        await run.CheckAsync();
         using var p = run.Probe();
         Assert.Equal("1", p.Call("HGET", "{jobd}:job:" + id, "recoveries"));
         FaultTable.Record("P8", "SIGSTOP past the lease, then SIGCONT",

@@ -23,7 +23,7 @@ public sealed class RedisFaultTests
             await a.Stderr.WaitAsync(l => l.Contains(" done", StringComparison.Ordinal) && ++seen >= 100, Drain, "100 jobs done");
             await fault(run);
             await run.DrainAsync(Drain);
-            run.Check();
+            await run.CheckAsync();
             return run;
         }
         catch
@@ -107,7 +107,7 @@ public sealed class RedisFaultTests
         int doneDuring = run.CountLines("ledger done") - doneBefore;
         run.RedisCommand(FaultKind.Other, "CONFIG", "SET", "maxmemory", "0");
         await run.DrainAsync(Drain);
-        run.Check();
+        await run.CheckAsync();
         FaultTable.Record("R10", "maxmemory below use (noeviction) for 2 s mid-run",
             $"allow-oom take/settle kept working ({doneDuring} jobs done while writes were refused); nothing lost", "I1–I5 hold");
     }
@@ -124,9 +124,29 @@ public sealed class RedisFaultTests
         await run.StartWorkerAsync(url);
         await run.StartWorkerAsync(url);
         await run.DrainAsync(Drain);
-        run.Check();
+        await run.CheckAsync();
         Assert.Equal(0, run.CountLines("NOPERM"));
         FaultTable.Record("R13", "least-privilege ACL user (~{jobd}:* -@all +@list +@sortedset +@hash +@string +@keyspace +@scripting +@stream -@dangerous -script|flush +ping +info +time +client|setname)",
             "ran 300 jobs with retries, no NOPERM", "I1–I5 hold");
+    }
+
+    [Fact]
+    public async Task R6_a_settlement_timed_out_by_a_write_pause_is_kept_not_rerun()
+    {
+        // The finished job's take (settle + next) waits in a 6 s write pause, past jobd's 5 s command timeout: the
+        // connection is dropped with the settlement unsent or unanswered. The reclaim after reconnecting must keep
+        // the job this worker is about to settle (heartbeat 5 s: lease 15 s, so no recovery either).
+        await using var run = await FaultRun.StartAsync("R6-timeout");
+        var id = (await run.EnqueueAsync(1, _ => (1000, 0)))[0];
+        var w = await run.StartWorkerAsync(("JOBD_HEARTBEAT", "5s"));
+        await WorkerHarness.LogLineAsync(w, $"job {id} ledger started", Drain);
+        run.RedisCommand(FaultKind.Other, "CLIENT", "PAUSE", "6500", "WRITE");
+        await run.DrainAsync(Drain);
+        await run.CheckAsync();
+        Assert.Single(Ledger.Read(run.LedgerDir));
+        Assert.Equal(0, run.CountLines("reclaimed job "));
+        Assert.Equal(0, run.CountLines("lease lost"));
+        FaultTable.Record("R6b", "CLIENT PAUSE 6500 WRITE while a finished job settles (past the 5 s command timeout)",
+            "connection dropped and re-made; the reclaim keeps the job being settled; settled once, not rerun", "I1–I5 hold; one run");
     }
 }
