@@ -95,6 +95,12 @@ public sealed class LedgerChecker
             }
         }
 
+        // I4: a "lease lost" warning is true: some worker recovered that job.
+        foreach (var j in jobs)
+            if (logs.Contains("lease lost: job " + j.Id + " ", StringComparison.Ordinal)
+                && !logs.Contains("recovered job " + j.Id + " ", StringComparison.Ordinal))
+                Add("I4", j.Id, "'lease lost' logged but no worker recovered the job");
+
         // I4: down/up lines alternate (one per state change), and no secret appears anywhere.
         for (int w = 0; w < workerLogs.Count; w++)
         {
