@@ -12,6 +12,8 @@ fi
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+# The clock-skew tests (cron, fault suite C1) preload libfaketime.
+[ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
 # The protocol tests run PROTOCOL.md's Python example with Debian's interpreter and plain redis-py.
 /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || need+=(python3-redis)
 # Native AOT links with clang and zlib.

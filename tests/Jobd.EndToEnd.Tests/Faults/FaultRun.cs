@@ -205,7 +205,7 @@ public sealed class FaultRun : IAsyncDisposable
     /// </summary>
     public async Task<LedgerChecker> CheckAsync()
     {
-        var checker = new LedgerChecker(Scenario, Seed);
+        var checker = new LedgerChecker(Scenario, Seed) { AttemptsMayGrow = AttemptsMayGrow };
         List<(ChildProcess Worker, bool Killed)> ws;
         lock (_gate) ws = new List<(ChildProcess, bool)>(_workers);
         checker.CheckAlive(ws);
@@ -248,6 +248,9 @@ public sealed class FaultRun : IAsyncDisposable
         checker.Throw();
         return checker;
     }
+
+    /// <summary>Handlers fail by the fault itself (not only by their args): attempts may exceed the planned ones.</summary>
+    public bool AttemptsMayGrow { get; set; }
 
     /// <summary>Exit codes a scenario expects besides 0 (75 when it recycles workers).</summary>
     public HashSet<int> ExpectedExitCodes { get; } = new();
