@@ -76,11 +76,11 @@ public sealed class ChaosTests
             counts[what] = counts.GetValueOrDefault(what) + 1;
         }
         await run.DrainAsync(TimeSpan.FromSeconds(120));
-        await run.CheckAsync();
+        var c = await run.CheckAsync();
         var summary = string.Join(", ", Summaries(counts));
         _out.WriteLine($"{run.Ids.Count} jobs; faults: {summary}; {run.CountLines("recovered job ")} recoveries, {run.CountLines("lease lost")} lease lost, {run.CountLines("reclaimed job ")} reclaims");
         FaultTable.Record("chaos-" + fixedSeed, $"seeded chaos (seed {seed}): 3 workers, {run.Ids.Count} mixed jobs; {summary}",
-            $"{run.CountLines("recovered job ")} recoveries, {run.CountLines("lease lost")} lease lost, {run.CountLines("reclaimed job ")} reclaims logged", "I1–I5 hold");
+            $"{run.CountLines("recovered job ")} recoveries, {run.CountLines("lease lost")} lease lost, {run.CountLines("reclaimed job ")} reclaims logged", $"I1–I5 hold (I3 checked on {c.I3Checked} interrupted runs)");
     }
 
     /// <summary>30 % no-ops, 55 % sleeps of 5–40 ms (so faults land mid-job), 15 % fail once and succeed on attempt 2.</summary>

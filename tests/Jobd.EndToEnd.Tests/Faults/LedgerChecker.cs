@@ -30,6 +30,9 @@ public sealed class LedgerChecker
     /// <summary>The scenario makes handlers fail (fd exhaustion): a done job may have spent more attempts.</summary>
     public bool AttemptsMayGrow { get; init; }
 
+    /// <summary>How many interrupted runs the recovery bound (I3) was checked for.</summary>
+    public int I3Checked { get; private set; }
+
     /// <summary>Per job: how many attempts it should take (1, or succeed_on_attempt).</summary>
     public void Check(IReadOnlyDictionary<string, int> expectedAttempts, IReadOnlyList<JobRecord> jobs,
         IReadOnlyList<string> unknownJobKeys, IReadOnlyList<LedgerRun> runs, IReadOnlyList<IReadOnlyList<string>> workerLogs,
@@ -94,6 +97,7 @@ public sealed class LedgerChecker
                 foreach (var other in byId[r.Id])
                     if (other.Pid != f.Pid && other.StartMs > r.StartMs && (next is null || other.StartMs < next)) next = other.StartMs;
                 if (next is null) continue; // its end was simply not written (killed after the handler returned): I1 judges it
+                I3Checked++;
                 if (next.Value - f.AtMs > (long)recoveryBound.TotalMilliseconds)
                     Add("I3", r.Id, $"restarted {next.Value - f.AtMs} ms after {f.What}, bound {recoveryBound.TotalMilliseconds:0} ms");
             }
@@ -147,12 +151,15 @@ public sealed class LedgerChecker
         || logs.Contains("reclaimed job " + id + ":", StringComparison.Ordinal)
         || logs.Contains("stopping without recording job " + id + "'s", StringComparison.Ordinal);
 
-    /// <summary>Another fault within the window (Redis gone, the rescuer killed) makes the bound meaningless.</summary>
+    /// <summary>
+    /// A Redis or network fault within the window makes the bound meaningless (nobody can recover while Redis is
+    /// gone). Faults of other workers do not: the scenarios keep at least one other worker running.
+    /// </summary>
     private static bool Disturbed(IReadOnlyList<FaultEvent> faults, FaultEvent f, TimeSpan bound)
     {
         foreach (var o in faults)
         {
-            if (o.Equals(f) || (o.Kind == FaultKind.Cont && o.Pid == f.Pid)) continue;
+            if (o.Kind is FaultKind.Kill or FaultKind.Stop or FaultKind.Cont) continue;
             if (o.AtMs >= f.AtMs - (long)bound.TotalMilliseconds && o.AtMs <= f.AtMs + (long)bound.TotalMilliseconds) return true;
         }
         return false;

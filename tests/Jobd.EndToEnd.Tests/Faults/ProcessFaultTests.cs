@@ -27,9 +27,9 @@ public sealed class ProcessFaultTests
             await run.StartWorkerAsync(); // a fresh worker id, as a supervisor would start
         }
         await run.DrainAsync(Drain);
-        await run.CheckAsync();
+        var c = await run.CheckAsync();
         FaultTable.Record("P2", "kill -9 at random points, 2 replicas, 2,000 jobs, 8 kills (seed " + seed + ")",
-            $"{run.CountLines("recovered job ")} recoveries logged; every job done at attempt 1", "I1–I5 hold");
+            $"{run.CountLines("recovered job ")} recoveries logged; every job done at attempt 1", $"I1–I5 hold (I3 checked on {c.I3Checked} interrupted runs)");
     }
 
     [Fact]
@@ -48,7 +48,8 @@ public sealed class ProcessFaultTests
         await run.DrainAsync(Drain);
         var ledger = Ledger.Read(run.LedgerDir);
         Assert.Equal(2, ledger.Count); // both ran it; only the rescuer's outcome counts
-        await run.CheckAsync();
+        var c = await run.CheckAsync();
+        Assert.Equal(1, c.I3Checked);
         using var p = run.Probe();
         Assert.Equal("1", p.Call("HGET", "{jobd}:job:" + id, "recoveries"));
         FaultTable.Record("P8", "SIGSTOP past the lease, then SIGCONT",
