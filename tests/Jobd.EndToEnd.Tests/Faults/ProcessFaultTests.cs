@@ -16,7 +16,7 @@ public sealed class ProcessFaultTests
     {
         await using var run = await FaultRun.StartAsync("P2", seed);
         var rnd = new Random(seed);
-        await run.EnqueueAsync(2000, i => (i % 10 == 0 ? 5 : 0, 0));
+        await run.EnqueueAsync(2000, i => (i % 4 == 0 ? 20 : 0, 0)); // some last long enough to be cut mid-run
         await run.StartWorkerAsync();
         await run.StartWorkerAsync();
         for (int k = 0; k < 8; k++)
