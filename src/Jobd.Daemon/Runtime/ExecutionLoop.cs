@@ -87,6 +87,11 @@ public sealed class ExecutionLoop
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
                 var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                if (_takeRefused is not null)
+                {
+                    _takeRefused = null;
+                    _log.Info("redis accepts the take script again");
+                }
                 Report(settle, settled);
                 if (settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
@@ -138,7 +143,9 @@ public sealed class ExecutionLoop
             }
             catch (RedisServerException e)
             {
-                _log.Error($"redis refused the take script: {e.Message}; trying again in 1s");
+                // Once per state change (READONLY replica, MISCONF disk full…), not once a second.
+                if (_takeRefused != e.Message) _log.Error($"redis refused the take script: {e.Message}; trying again every second");
+                _takeRefused = e.Message;
                 await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -182,6 +189,9 @@ public sealed class ExecutionLoop
     public Action? OutcomeRecorded { get; init; }
 
     private bool _outboxFull;
+
+    /// <summary>The take script's last refusal, logged once until a take succeeds again.</summary>
+    private string? _takeRefused;
 
     private async Task PauseAsync(CancellationToken stop)
     {

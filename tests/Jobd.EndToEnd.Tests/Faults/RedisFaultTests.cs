@@ -149,4 +149,24 @@ public sealed class RedisFaultTests
         FaultTable.Record("R6b", "CLIENT PAUSE 6500 WRITE while a finished job settles (past the 5 s command timeout)",
             "connection dropped and re-made; the reclaim keeps the job being settled; settled once, not rerun", "I1–I5 hold; one run");
     }
+
+    [Fact]
+    public async Task R9_a_worker_pointed_at_a_replica_says_so_once_and_works_once_it_is_promoted()
+    {
+        await using var primary = await RedisServer.StartAsync();
+        await using var run = await FaultRun.StartAsync("R9", 0, "--replicaof", primary.Host, primary.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--repl-diskless-sync-delay", "0");
+        var w = await run.StartWorkerAsync();
+        await WorkerHarness.LogLineAsync(w, "redis refused the take script: READONLY", Drain);
+        await Task.Delay(3000); // three more refused takes
+        Assert.Equal(1, run.CountLines("redis refused the take script"));
+        Assert.False(w.HasExited);
+        run.RedisCommand(FaultKind.Other, "REPLICAOF", "NO", "ONE");
+        await WorkerHarness.LogLineAsync(w, "redis accepts the take script again", Drain);
+        await run.EnqueueAsync(200, i => (i % 3, 0));
+        await run.DrainAsync(Drain);
+        await run.CheckAsync();
+        FaultTable.Record("R9", "worker pointed at a read-only replica, which is then promoted (REPLICAOF NO ONE)",
+            "one 'redis refused the take script: READONLY' line (was: one a second), no exit; worked at once after promotion", "I1–I5 hold");
+    }
 }
