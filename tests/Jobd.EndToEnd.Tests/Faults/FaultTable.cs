@@ -30,7 +30,7 @@ public static class FaultTable
         ("O5", "watchdog | READY/WATCHDOG/STOPPING from the loop | covered by SystemdNotifyTests"),
         ("O6", "Redis unavailable at start | waits, then READY | covered by RunVerbTests.Run_waits_for_redis_that_is_not_up_yet_then_becomes_ready"),
         ("O7", "config errors | exit 78, one line | covered by ConfigVerbTests.A_bad_variable_exits_78_with_one_line_naming_it"),
-        ("R2", "restart without persistence | - | not written yet (time)"),
+        ("R2", "restart without persistence | - | finding, not tested: jobd has no reset detection (no run_id / marker key check), so queues lost with a non-persistent restart go unannounced"),
         ("R9", "READONLY replica | - | not written yet (time)"),
         ("R11", "disk full under AOF | - | not written yet (needs a tmpfs mount)"),
         ("R14", "TLS | - | not written yet here (TLS config is covered by ConfigVerbTests)"),
