@@ -1,5 +1,6 @@
 // Reads the error replies that say "not here": MOVED and ASK from a Redis Cluster node (the slot lives elsewhere,
-// the command did not run) and READONLY from a replica (a demoted primary after a failover: the write did not run).
+// the command did not run) READONLY from a replica
+// and UNBLOCKED from a primary being demoted (a failover: the command did not run).
 // Also the key hash slot (CRC16-XMODEM of the {hash tag} mod 16384) so a caller can tell which slot a prefix uses.
 using System;
 using System.Globalization;
@@ -12,8 +13,14 @@ public static class ClusterRedirect
 {
     public const int SlotCount = 16384;
 
-    /// <summary>True for the replies that <see cref="RedisClient"/> follows or turns into an outage: MOVED, ASK, READONLY.</summary>
-    public static bool IsTopologyReply(RedisServerException e) => e.Is("MOVED") || e.Is("ASK") || e.Is("READONLY");
+    /// <summary>True for the replies that <see cref="RedisClient"/> follows (MOVED, ASK) or turns into an outage.</summary>
+    public static bool IsTopologyReply(RedisServerException e) => e.Is("MOVED") || e.Is("ASK") || IsDemotion(e);
+
+    /// <summary>
+    /// The server is no primary any more: READONLY refuses a write on a replica; UNBLOCKED ends a blocking command
+    /// when the primary is demoted (Redis 7 unblocks clients as the role changes). Both mean: reconnect elsewhere.
+    /// </summary>
+    public static bool IsDemotion(RedisServerException e) => e.Is("READONLY") || e.Is("UNBLOCKED");
 
     /// <summary>Parses the message of MOVED or ASK: "3999 127.0.0.1:6381" (the host may be empty: the node that replied).</summary>
     public static bool TryParseTarget(RedisServerException e, string replyingHost, out int slot, out RedisEndpoint target)

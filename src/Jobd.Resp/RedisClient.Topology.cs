@@ -2,7 +2,7 @@
 // 1. one server: REDIS_URL's host; 2. Redis Cluster: the node of a MOVED reply becomes the target until a connection
 // to it fails (then the URL's node again, which redirects anew), an ASK reply is answered with ASKING + the command,
 // once, on a connection of its own; 3. Sentinel: the primary the sentinels name, verified with ROLE, resolved again
-// on every reconnect. READONLY (a demoted primary, or a replica named in REDIS_URL) is an outage: the connection is
+// on every reconnect. READONLY or UNBLOCKED (a demoted primary, or a replica named in REDIS_URL) is an outage: the connection is
 // dropped and RedisConnectionException thrown, so callers never count it as a job failure and the next call
 // reconnects (through the sentinels when configured). A refused command never ran, so following MOVED or ASK runs it
 // at most once. None of this touches the steady state: it runs only on error replies and at connect.
@@ -51,7 +51,7 @@ public sealed partial class RedisClient
     private async ValueTask<RedisReply> FollowAsync<TState>(RedisConnection connection, RedisServerException refusal,
         Func<RedisConnection, TState, CancellationToken, ValueTask<RedisReply>> run, TState state, CancellationToken cancellationToken)
     {
-        if (refusal.Is("READONLY")) throw await OutageAsync(connection, refusal).ConfigureAwait(false);
+        if (ClusterRedirect.IsDemotion(refusal)) throw await OutageAsync(connection, refusal).ConfigureAwait(false);
         if (!ClusterRedirect.TryParseTarget(refusal, connection.Options.Host, out _, out var target)) throw refusal;
         Redirected?.Invoke(refusal.Message);
         if (refusal.Is("ASK"))
@@ -82,7 +82,8 @@ public sealed partial class RedisClient
     /// <summary>Re-sends, once, the commands of a pipeline that MOVED or ASK refused; READONLY anywhere is an outage.</summary>
     private async ValueTask FollowPipelineAsync(RedisConnection connection, RedisBatch batch, RedisReply[] replies, CancellationToken cancellationToken)
     {
-        if (FirstRefusal(batch, replies, "READONLY") is { } readOnly) throw await OutageAsync(connection, readOnly).ConfigureAwait(false);
+        if ((FirstRefusal(batch, replies, "READONLY") ?? FirstRefusal(batch, replies, "UNBLOCKED")) is { } demoted)
+            throw await OutageAsync(connection, demoted).ConfigureAwait(false);
         if (FirstRefusal(batch, replies, "MOVED") is { } movedReply
             && ClusterRedirect.TryParseTarget(movedReply, connection.Options.Host, out _, out var movedTarget))
         {
@@ -146,11 +147,11 @@ public sealed partial class RedisClient
         return await ConnectAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>READONLY: the server is a replica now. Drop the connection, report the outage, and hand back what to throw.</summary>
+    /// <summary>READONLY or UNBLOCKED: the server is a replica now. Drop the connection, report the outage, and hand back what to throw.</summary>
     private async ValueTask<RedisConnectionException> OutageAsync(RedisConnection connection, RedisServerException refusal)
     {
         var outage = new RedisConnectionException(
-            $"{connection.Options.Host}:{connection.Options.Port} answered READONLY: it is a replica (a failover?); reconnecting", refusal);
+            $"{connection.Options.Host}:{connection.Options.Port} answered {refusal.Prefix}: it is a replica now (a failover?); reconnecting", refusal);
         await Drop(connection, outage).ConfigureAwait(false);
         return outage;
     }

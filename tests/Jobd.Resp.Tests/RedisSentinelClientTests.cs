@@ -64,4 +64,21 @@ public sealed class RedisSentinelClientTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(RedisConnectionState.Down, client.State);
         Assert.IsType<RedisServerException>(e.InnerException);
     }
+
+    [Fact]
+    public async Task A_blocked_command_on_a_primary_being_demoted_is_an_outage()
+    {
+        await using var other = await RedisServer.StartAsync();
+        await using var primary = await RedisServer.StartAsync();
+        await using var client = new RedisClient(TestConnections.Options(primary));
+        var blocked = client.ExecuteBlockingAsync(PreparedCommand.Create("BLPOP", "wake", "0"), TimeSpan.Zero).AsTask();
+        using (var p = primary.Probe())
+        {
+            await TestConnections.UntilAsync(() => ((string)p.Call("INFO", "clients")!).Contains("blocked_clients:1"), "the BLPOP to block");
+            p.Call("REPLICAOF", other.Host, other.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        var e = await Assert.ThrowsAsync<RedisConnectionException>(() => blocked);
+        output.WriteLine(e.Message);
+        Assert.Equal(RedisConnectionState.Down, client.State);
+    }
 }
