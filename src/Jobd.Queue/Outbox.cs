@@ -20,6 +20,7 @@ public sealed class Outbox
     private readonly PreparedCommand _readNew;
     private readonly PreparedCommand _claim;
     private readonly PreparedCommand _length;
+    private readonly PreparedCommand _leave;
     private readonly byte[] _group = Encoding.ASCII.GetBytes(Group);
 
     public Outbox(QueueKeys keys, string consumer, int batch, TimeSpan claimIdle)
@@ -34,6 +35,7 @@ public sealed class Outbox
         _claim = PreparedCommand.Create("XAUTOCLAIM"u8.ToArray(), _key, _group, name, Ascii((long)claimIdle.TotalMilliseconds),
             "0-0"u8.ToArray(), "COUNT"u8.ToArray(), count);
         _length = PreparedCommand.Create("XLEN"u8.ToArray(), _key);
+        _leave = PreparedCommand.Create("XGROUP"u8.ToArray(), "DELCONSUMER"u8.ToArray(), _key, _group, name);
     }
 
     /// <summary>XGROUP CREATE; a BUSYGROUP refusal means another worker made it first, which is as good.</summary>
@@ -41,6 +43,9 @@ public sealed class Outbox
     public PreparedCommand ReadNew => _readNew;
     public PreparedCommand Claim => _claim;
     public PreparedCommand Length => _length;
+
+    /// <summary>XGROUP DELCONSUMER: a stopping worker with nothing pending leaves the group.</summary>
+    public void AppendLeave(RedisBatch batch) => batch.Add(_leave);
 
     public void AppendAck(RedisBatch batch, List<OutcomeEntry> entries)
     {

@@ -28,6 +28,21 @@ public sealed class PgBouncer : IAsyncDisposable
     public static async Task<PgBouncer> StartAsync(string postgresHost, int postgresPort, string user)
     {
         var program = ServerBinaries.Find("pgbouncer", InstallHint, "/usr/sbin");
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(program, postgresHost, postgresPort, user).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+                // The free port was taken meanwhile, most likely: another port.
+            }
+        }
+    }
+
+    private static async Task<PgBouncer> StartOnceAsync(string program, string postgresHost, int postgresPort, string user)
+    {
         var dir = Directory.CreateTempSubdirectory("jobd-pgbouncer-").FullName;
         if (OperatingSystem.IsLinux()) File.SetUnixFileMode(dir, (UnixFileMode)0x1ED); // 0755: readable by the postgres user
         int port = FreePort.Next();
@@ -52,8 +67,18 @@ public sealed class PgBouncer : IAsyncDisposable
         argv.Add(program);
         argv.Add(ini);
         var process = ChildProcess.Start(argv[0], argv.GetRange(1, argv.Count - 1));
-        await process.Stderr.WaitAsync(l => l.Contains("listening on 127.0.0.1:" + port, StringComparison.Ordinal),
-            TimeSpan.FromSeconds(20), "pgbouncer to listen").ConfigureAwait(false);
+        try
+        {
+            await process.Stderr.WaitAsync(l => l.Contains("listening on 127.0.0.1:" + port, StringComparison.Ordinal),
+                TimeSpan.FromSeconds(20), "pgbouncer to listen").ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            await process.DisposeAsync().ConfigureAwait(false);
+            try { Directory.Delete(dir, recursive: true); }
+            catch (IOException) { }
+            throw;
+        }
         return new PgBouncer(dir, port, process);
     }
 

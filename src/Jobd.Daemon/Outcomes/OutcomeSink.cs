@@ -23,7 +23,9 @@ namespace Jobd.Outcomes;
 /// </summary>
 public sealed class OutcomeSink
 {
-    public const int Batch = 1000;
+    /// <summary>Entries per read: outcomes carry at most 32 KB of args and 32 KB of text (common.lua), so a read
+    /// stays far below the reply limit however large the jobs are.</summary>
+    public const int Batch = 500;
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly RedisClient _redis;
     private readonly NpgsqlDataSource _dataSource;
@@ -38,6 +40,10 @@ public sealed class OutcomeSink
     private readonly byte[] _workerKey;
     private readonly List<OutcomeEntry> _held = new(Batch);
     private volatile bool _draining;
+    private readonly CancellationTokenSource _drainStop = new();
+    private DateTime _lastClaim = DateTime.MinValue;
+    private readonly TimeSpan _claimIdle;
+    private bool _redisFailing, _broken;
     private bool _groupReady, _migrated;
 
     /// <summary>null until the first success or failure; then whether the last Postgres call worked.</summary>
@@ -50,6 +56,7 @@ public sealed class OutcomeSink
         _dataSource = dataSource;
         _options = options;
         _outbox = new Outbox(keys, workerId, Batch, claimIdle);
+        _claimIdle = claimIdle;
         _workerKey = keys.Worker(workerId);
         _writer = new OutcomeWriter(dataSource, options);
         _migrator = new Migrator(dataSource, options);
@@ -71,6 +78,8 @@ public sealed class OutcomeSink
     public void BeginStop()
     {
         _draining = true;
+        try { _drainStop.Cancel(); }
+        catch (ObjectDisposedException) { }
         Nudge();
     }
 
@@ -84,7 +93,7 @@ public sealed class OutcomeSink
             {
                 if (!nudged)
                 {
-                    if (_draining) return;
+                    if (_draining) break;
                     await _nudge.WaitAsync(stop).ConfigureAwait(false);
                 }
                 nudged = false;
@@ -96,23 +105,28 @@ public sealed class OutcomeSink
                 }
                 if (!_groupReady) await CreateGroupAsync(stop).ConfigureAwait(false);
                 if (_held.Count == 0) await ReadAsync(stop).ConfigureAwait(false);
+                RedisFine();
                 if (_held.Count == 0) continue;
-                int rows = await _writer.WriteAsync(_held, stop).ConfigureAwait(false);
+                bool full = _held.Count >= Batch;
+                int rows = await WriteAsync(stop).ConfigureAwait(false);
                 if (Up()) await PublishAsync("up", stop).ConfigureAwait(false);
                 _status.AddWritten(rows);
                 await AcknowledgeAsync(stop).ConfigureAwait(false);
+                Runtime.AllocationPacer.Check();
                 backoff = TimeSpan.FromSeconds(1);
-                nudged = true; // a full batch may have more behind it; an empty read ends the round
+                // A full batch may have more behind it; otherwise the next outcome (or tick) nudges again.
+                nudged = full;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is RedisConnectionException or RedisServerException)
+            catch (Exception e) when (e is RedisConnectionException or RedisServerException or RedisProtocolException)
             {
                 if (e is RedisServerException { Prefix: "NOGROUP" }) _groupReady = false;
-                else _log.Debug("result sink: redis: " + e.Message);
-                // The loop's connection reports Redis outages; the sink only waits and tries again.
+                else RedisFailed(e);
+                if (_draining) break;
+                // The loop's connection reports Redis outages; the sink waits and tries again.
                 if (!await DelayAsync(TimeSpan.FromSeconds(1), stop).ConfigureAwait(false)) return;
                 nudged = true;
             }
@@ -120,11 +134,88 @@ public sealed class OutcomeSink
             {
                 if (Down(e)) await PublishAsync("down: " + PostgresDataSource.Describe(e), stop).ConfigureAwait(false);
                 if (e is PostgresException { SqlState: "42P01" or "3F000" }) _migrated = false; // table or schema gone
+                if (_draining) return; // stopping: what is left waits in the outbox for the next worker
                 if (!await DelayAsync(backoff, stop).ConfigureAwait(false)) return;
                 backoff = backoff * 2 < MaxBackoff ? backoff * 2 : MaxBackoff;
                 nudged = true;
             }
+            catch (Exception e)
+            {
+                // A bug, not an outage: say it once, keep the batch, keep trying (the outbox keeps the outcomes).
+                if (!_broken)
+                {
+                    _broken = true;
+                    _log.Error($"result sink failed unexpectedly: {e.GetType().Name}: {e.Message}; retrying every 30s");
+                }
+                if (_draining || !await DelayAsync(MaxBackoff, stop).ConfigureAwait(false)) return;
+                nudged = true;
+            }
         }
+        await LeaveGroupAsync(stop).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One statement for the batch; when Postgres refuses its data (class 22 or 23), row by row, so one odd row
+    /// cannot hold back the others: a row refused alone is stored without its args and result, and says why.
+    /// </summary>
+    private async Task<int> WriteAsync(CancellationToken stop)
+    {
+        try
+        {
+            return await _writer.WriteAsync(_held, stop).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))
+        {
+            int rows = 0;
+            var one = new List<OutcomeEntry>(1) { _held[0] };
+            foreach (var entry in _held)
+            {
+                one[0] = entry;
+                try
+                {
+                    rows += await _writer.WriteAsync(one, stop).ConfigureAwait(false);
+                }
+                catch (PostgresException rowError) when (rowError.SqlState.StartsWith("22", StringComparison.Ordinal) || rowError.SqlState.StartsWith("23", StringComparison.Ordinal))
+                {
+                    _log.Warn($"postgres refused the outcome of job {entry.JobId} ({rowError.SqlState}: {rowError.MessageText}); stored without its args and result");
+                    entry.Args = "";
+                    entry.Text = entry.State == "succeeded" ? "" : "[stored without args: " + rowError.SqlState + "] " + entry.Text;
+                    rows += await _writer.WriteAsync(one, stop).ConfigureAwait(false);
+                }
+            }
+            return rows;
+        }
+    }
+
+    /// <summary>A clean stop with nothing left: this worker's consumer leaves the group, so consumers do not pile up.</summary>
+    private async Task LeaveGroupAsync(CancellationToken stop)
+    {
+        if (_held.Count > 0 || !_groupReady || _redisFailing) return;
+        try
+        {
+            _ack.Clear();
+            _outbox.AppendLeave(_ack);
+            await _redis.ExecuteAsync(_ack, stop).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException or OperationCanceledException)
+        {
+            // Best effort: a consumer left behind costs a few bytes, and its pending entries are claimed by others.
+        }
+    }
+
+    private void RedisFailed(Exception e)
+    {
+        if (_redisFailing) return;
+        _redisFailing = true;
+        if (e is RedisConnectionException) _log.Debug("result sink: redis: " + e.Message); // the loop reports outages
+        else _log.Warn("result sink: redis refused: " + e.Message + "; outcomes wait in the outbox; retrying");
+    }
+
+    private void RedisFine()
+    {
+        if (!_redisFailing) return;
+        _redisFailing = false;
+        _log.Info("result sink: redis answering again");
     }
 
     private async Task CreateGroupAsync(CancellationToken stop)
@@ -145,6 +236,10 @@ public sealed class OutcomeSink
         Outbox.ParseRead(await _redis.ExecuteAsync(_outbox.ReadNew, stop).ConfigureAwait(false), _held);
         if (_held.Count > 0) return;
         // Nothing new, yet something woke us: perhaps entries read by a worker that died before committing them.
+        // They cannot be taken over before they have been idle for claimIdle, so asking more often is useless.
+        var now = DateTime.UtcNow;
+        if (now - _lastClaim < _claimIdle) return;
+        _lastClaim = now;
         Outbox.ParseClaim(await _redis.ExecuteAsync(_outbox.Claim, stop).ConfigureAwait(false), _held);
     }
 
@@ -191,11 +286,13 @@ public sealed class OutcomeSink
         return true;
     }
 
-    private static async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stop)
+    /// <summary>False when stopped meanwhile (or stopping: a stop does not wait out a backoff).</summary>
+    private async Task<bool> DelayAsync(TimeSpan delay, CancellationToken stop)
     {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stop, _drainStop.Token);
         try
         {
-            await Task.Delay(delay, TimeProvider.System, stop).ConfigureAwait(false);
+            await Task.Delay(delay, TimeProvider.System, either.Token).ConfigureAwait(false);
             return true;
         }
         catch (OperationCanceledException)

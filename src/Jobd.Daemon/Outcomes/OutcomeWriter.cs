@@ -11,7 +11,7 @@ namespace Jobd.Outcomes;
 /// <summary>
 /// Writes a batch of outcomes to {schema}.outcomes in one statement: the rows travel as one array per column
 /// and are unnested server side, so a batch of 1,000 costs one round trip and no prepared statement (PgBouncer
-/// in transaction mode is fine). ON CONFLICT DO NOTHING on (job_id, seq) makes a replayed batch harmless.
+/// in transaction mode is fine). ON CONFLICT DO NOTHING on the key makes a replayed batch harmless.
 /// </summary>
 public sealed class OutcomeWriter
 {
@@ -28,7 +28,7 @@ public sealed class OutcomeWriter
                "FROM unnest($1::text[], $2::int[], $3::int[], $4::int[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], " +
                "$10::text[], $11::text[], $12::bigint[], $13::bigint[], $14::bigint[], $15::text[]) " +
                "AS u(job_id, seq, attempt, max_attempts, type, queue, state, recoveries, args, result, error, enq, st, fin, worker) " +
-               "ON CONFLICT (job_id, seq) DO NOTHING";
+               "ON CONFLICT (job_id, seq, finished_at) DO NOTHING";
     }
 
     /// <summary>Returns the rows inserted (fewer than the batch when some were written before).</summary>

@@ -29,8 +29,11 @@ public sealed class SinkRunner : IAsyncDisposable
     {
         _redis = new RedisClient(config.Redis with { ClientName = workerId });
         _dataSource = PostgresDataSource.Create(database, config.Postgres, workerId);
-        // A consumer that has not touched its entries for a lease is presumed dead (as a job's worker is).
-        var claimIdle = 3 * config.Heartbeat;
+        // A consumer that has not touched its entries for a lease is presumed dead (as a job's worker is), but
+        // not before a slow insert of them could have timed out: a live sink's batch is not taken over mid-write.
+        var claimIdle = 3 * config.Heartbeat > config.Postgres.CommandTimeout + TimeSpan.FromSeconds(5)
+            ? 3 * config.Heartbeat
+            : config.Postgres.CommandTimeout + TimeSpan.FromSeconds(5);
         Sink = new OutcomeSink(_redis, _dataSource, config.Keys, workerId, config.Postgres, claimIdle, log, new SinkStatus());
     }
 

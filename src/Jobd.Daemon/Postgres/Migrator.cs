@@ -26,6 +26,9 @@ public sealed class Migrator
     {
         var applied = new List<string>();
         await using var connection = await _dataSource.OpenConnectionAsync(cancel).ConfigureAwait(false);
+        // Up to date: done without any DDL, so a worker whose role may not create schemas or tables (migrated by
+        // `jobd migrate` as another role) starts as well. CREATE ... IF NOT EXISTS checks the privilege first.
+        if (await UpToDateAsync(connection, cancel).ConfigureAwait(false)) return applied;
         await using var tx = await connection.BeginTransactionAsync(cancel).ConfigureAwait(false);
         await using (var lockCommand = new NpgsqlCommand("SELECT pg_advisory_xact_lock($1)", connection, tx))
         {
@@ -55,6 +58,22 @@ public sealed class Migrator
         }
         await tx.CommitAsync(cancel).ConfigureAwait(false);
         return applied;
+    }
+
+    private async Task<bool> UpToDateAsync(NpgsqlConnection connection, CancellationToken cancel)
+    {
+        await using var exists = new NpgsqlCommand("SELECT to_regclass($1) IS NOT NULL", connection);
+        exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _options.QuotedSchema + ".migrations" });
+        if (!(bool)(await exists.ExecuteScalarAsync(cancel).ConfigureAwait(false))!) return false;
+        var done = new HashSet<int>();
+        await using (var read = new NpgsqlCommand("SELECT version FROM " + _options.QuotedSchema + ".migrations", connection))
+        await using (var reader = await read.ExecuteReaderAsync(cancel).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancel).ConfigureAwait(false)) done.Add(reader.GetInt32(0));
+        }
+        foreach (var m in Migration.All)
+            if (!done.Contains(m.Version)) return false;
+        return true;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken cancel)

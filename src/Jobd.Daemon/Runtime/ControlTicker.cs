@@ -128,6 +128,7 @@ public sealed class ControlTicker
             if (result.Outbox >= 0) OutboxSeen?.Invoke(result.Outbox);
             _recycle.CheckMemory();
             _busyCadence = _state.Job is not null;
+            if (!_busyCadence) ImageTrim.WhenIdle();
             if (result.Moved >= _batch) return TimeSpan.Zero;
             if (_busyCadence) return _heartbeat;
             var untilEvent = result.NextEventMs < 0 ? _idle : TimeSpan.FromMilliseconds(result.NextEventMs);

@@ -31,7 +31,6 @@ public sealed class ExecutionLoop
     private readonly string _tokenPrefix;
     private readonly RedisBatch _batch = new();
     private readonly RecycleGuard _recycle;
-    private readonly AllocationPacer _pacer = new();
 
     /// <summary>How long after the grace period (or a second signal) Redis may take to record the last outcome.</summary>
     public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
@@ -87,7 +86,7 @@ public sealed class ExecutionLoop
                 }
                 var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 Report(settle, settled);
-                if (settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
+                if (settled == SettleResult.Applied && settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
                 if (settle.Kind == SettleKind.Retry) _ticker.TickSoon();
                 settle = Settlement.Nothing;
@@ -172,7 +171,7 @@ public sealed class ExecutionLoop
         Metrics?.Record(job.Type, settle.Kind, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
         _state.Finished();
         _recycle.AfterJob(_state.JobsDone);
-        _pacer.AfterJob();
+        AllocationPacer.Check();
         if (_logJobs && settle.Kind == SettleKind.Done && _log.IsEnabled(LogLevel.Info)) _log.Info($"job {job.Id} {job.Type} done");
         return settle;
     }

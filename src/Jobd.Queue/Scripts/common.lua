@@ -20,12 +20,17 @@ end
 -- that settles the job, so a crash can neither lose it nor re-run a finished job. OUTBOX stays nil for a
 -- worker without DATABASE_URL. The job's 'outcomes' counter numbers its outcomes: with the id it is the
 -- row's key in Postgres (attempts alone repeat after `jobd dead retry`).
--- MAX_ARGS: arguments larger than this (a job refused as too large) are left out of the outcome.
+-- MAX_ARGS: arguments larger than this (a job refused as too large) are left out of the outcome. Args and text
+-- over 32 KB are cut (the sink then stores them as a JSON string), so the outbox stays small in bytes as well as
+-- entries, and a read of 500 entries (at most ~33 MB) stays below the reply limit.
 local OUTBOX, MAX_ARGS = nil, nil
+local OUTCOME_FIELD_MAX = 32768
 local function record_outcome(job_key, id, state, text, now, attempt)
   if not OUTBOX then return end
   local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'recoveries', 'enqueued_at', 'started_at', 'worker')
   if MAX_ARGS and f[3] and #f[3] > MAX_ARGS then f[3] = '' end
+  if f[3] and #f[3] > OUTCOME_FIELD_MAX then f[3] = string.sub(f[3], 1, OUTCOME_FIELD_MAX) end
+  if #text > OUTCOME_FIELD_MAX then text = string.sub(text, 1, OUTCOME_FIELD_MAX) end
   local seq = redis.call('HINCRBY', job_key, 'outcomes', 1)
   redis.call('XADD', OUTBOX, '*', 'id', id, 'seq', seq, 'attempt', attempt or f[4] or 0, 'max_attempts', f[5] or 0,
     'type', f[1] or '', 'queue', f[2] or '', 'state', state, 'recoveries', f[6] or 0, 'args', f[3] or '',

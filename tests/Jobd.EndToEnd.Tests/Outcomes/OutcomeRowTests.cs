@@ -33,6 +33,21 @@ public sealed class OutcomeRowTests : OutcomeTestBase
     }
 
     [Fact]
+    public async Task Arguments_jsonb_refuses_are_stored_as_text_and_block_nothing()
+    {
+        await using var worker = await H.StartWorkerAsync(PgEnv());
+        var ids = await H.EnqueueAsync(
+            "{\"type\":\"noop\",\"args\":{\"nul\":\"a\\u0000b\"}}\n" +
+            "{\"type\":\"noop\",\"args\":{\"cut\":\"\\ud83d\"}}\n" +
+            "{\"type\":\"noop\",\"args\":{\"fine\":1}}\n");
+        await WaitForRowsAsync(3, TimeSpan.FromSeconds(30));
+        Assert.Equal("string", await Pg.ScalarAsync<string>($"select jsonb_typeof(args) from outcomes where job_id = '{ids[0]}'"));
+        Assert.Contains("u0000", await Pg.ScalarAsync<string>($"select args #>> '{{}}' from outcomes where job_id = '{ids[0]}'"));
+        Assert.Equal("string", await Pg.ScalarAsync<string>($"select jsonb_typeof(args) from outcomes where job_id = '{ids[1]}'"));
+        Assert.Equal("object", await Pg.ScalarAsync<string>($"select jsonb_typeof(args) from outcomes where job_id = '{ids[2]}'"));
+    }
+
+    [Fact]
     public async Task Once_redis_forgot_a_job_jobd_job_reads_its_outcomes_from_postgres()
     {
         await using var worker = await H.StartWorkerAsync(PgEnv());
@@ -55,6 +70,28 @@ public sealed class OutcomeRowTests : OutcomeTestBase
 
         await using var unknown = JobdBinary.Start(new[] { "job", "01M82RK22EC7G199P39EQF6R3Y" }, env);
         Assert.Equal(1, await unknown.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public async Task The_metrics_endpoint_reports_the_outbox_and_postgres_state()
+    {
+        int port = FreePort.Next();
+        var env = new System.Collections.Generic.List<(string, string)>(PgEnv()) { ("JOBD_METRICS_ADDR", $"127.0.0.1:{port}") };
+        await using var worker = await H.StartWorkerAsync(env.ToArray());
+        await H.EnqueueAsync(WorkerHarness.Lines(3, "{\"type\":\"noop\"}"));
+        await WaitForRowsAsync(3, TimeSpan.FromSeconds(30));
+        using var http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        PrometheusText metrics;
+        do
+        {
+            // The outbox length is the control tick's last reading: wait for a tick after the drain.
+            metrics = PrometheusText.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/metrics"));
+            if (metrics.Value("jobd_outbox_length") == 0) break;
+            await Task.Delay(200);
+        } while (DateTime.UtcNow < deadline);
+        Assert.Equal(1, metrics.Value("jobd_postgres_up"));
+        Assert.Equal(0, metrics.Value("jobd_outbox_length"));
     }
 
     [Fact]

@@ -30,36 +30,11 @@ public sealed class PostgresOutageTests : WorkerTest
 
     private static async Task WaitForRowsAsync(PostgresServer server, long expected, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        long seen = -1;
-        while (DateTime.UtcNow < deadline)
-        {
-            try
-            {
-                seen = await RowsAsync(server);
-                if (seen >= expected) break;
-            }
-            catch (Npgsql.NpgsqlException)
-            {
-                // Not up or not migrated yet.
-            }
-            await Task.Delay(100);
-        }
+        long seen = await Eventually.ReachesAsync(() => RowsAsync(server), expected, timeout);
         Assert.True(seen >= expected, $"{seen} outcome rows after {timeout.TotalSeconds}s, expected {expected}");
     }
 
-    private long Counter(string name)
-    {
-        using var p = Db.Probe();
-        return long.Parse((string?)p.Call("HGET", "{jobd}:stats", name) ?? "0");
-    }
-
-    private async Task WaitForDoneAsync(long expected, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (Counter("done") < expected && DateTime.UtcNow < deadline) await Task.Delay(50);
-        Assert.Equal(expected, Counter("done"));
-    }
+    private Task WaitForDoneAsync(long expected, TimeSpan timeout) => WaitForCounterAsync("done", expected, timeout);
 
     [Fact]
     public async Task Postgres_stopped_in_the_middle_of_5000_jobs_gets_exactly_5000_rows()
@@ -88,16 +63,19 @@ public sealed class PostgresOutageTests : WorkerTest
     {
         var (server, url) = await OwnPostgresAsync();
         await using var _ = server;
-        var a = await H.StartWorkerAsync(("DATABASE_URL", url), ("JOBD_HEARTBEAT", "500ms"));
-        await H.EnqueueAsync("{\"type\":\"noop\"}\n");
-        await WaitForRowsAsync(server, 1, Long); // migrated and draining
-        await server.StopAsync();
-        await H.EnqueueAsync(WorkerHarness.Lines(50, "{\"type\":\"noop\"}"));
-        await WaitForDoneAsync(51, Long);
-        await WorkerHarness.LogLineAsync(a, "postgres down", Long); // its sink holds a batch it cannot commit
-        a.Signal(ChildProcess.SIGKILL);
-        await a.WaitForExitAsync(Long);
-        await a.DisposeAsync();
+        // Take-over waits until entries were idle for max(3 heartbeats, command timeout + 5 s): 7 s here.
+        var env = new[] { ("DATABASE_URL", url), ("JOBD_HEARTBEAT", "1s"), ("JOBD_PG_COMMAND_TIMEOUT", "2s") };
+        await using (var a = await H.StartWorkerAsync(env))
+        {
+            await H.EnqueueAsync("{\"type\":\"noop\"}\n");
+            await WaitForRowsAsync(server, 1, Long); // migrated and draining
+            await server.StopAsync();
+            await H.EnqueueAsync(WorkerHarness.Lines(50, "{\"type\":\"noop\"}"));
+            await WaitForDoneAsync(51, Long);
+            await WorkerHarness.LogLineAsync(a, "postgres down", Long); // its sink holds a batch it cannot commit
+            a.Signal(ChildProcess.SIGKILL);
+            await a.WaitForExitAsync(Long);
+        }
         using (var p = Db.Probe())
         {
             var pending = (object?[])p.Call("XPENDING", "{jobd}:outbox", "sink")!;
@@ -105,7 +83,7 @@ public sealed class PostgresOutageTests : WorkerTest
         }
 
         await server.StartAgainAsync();
-        await using var b = await H.StartWorkerAsync(("DATABASE_URL", url), ("JOBD_HEARTBEAT", "500ms"));
+        await using var b = await H.StartWorkerAsync(env);
         await WaitForRowsAsync(server, 51, Long);
         Assert.Equal(51L, await RowsAsync(server));
         Assert.Equal(51L, await RowsAsync(server, "select count(distinct job_id) from jobd.outcomes"));
@@ -139,6 +117,20 @@ public sealed class PostgresOutageTests : WorkerTest
         using (var p = Db.Probe()) Assert.Equal(20L, p.Call("XLEN", "{jobd}:outbox"));
         Assert.Equal(1, Count(worker.Stderr.Snapshot(), "postgres down"));
         Assert.DoesNotContain(worker.Stderr.Snapshot(), l => l.Contains("s3cret-canary", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_postgres_down_SIGTERM_still_stops_at_once()
+    {
+        int closed = FreePort.Next();
+        await using var worker = await H.StartWorkerAsync(("DATABASE_URL", $"postgres://jobd@127.0.0.1:{closed}/x"));
+        await H.EnqueueAsync("{\"type\":\"noop\"}\n");
+        await WorkerHarness.LogLineAsync(worker, "postgres down", Long);
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
+        worker.Signal(ChildProcess.SIGTERM);
+        Assert.Equal(0, await worker.WaitForExitAsync(Long));
+        // The sink does not wait out its backoff or a drain budget when nothing can be written.
+        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(2), $"exit took {stopwatch.Elapsed.TotalSeconds:0.0}s");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 -- One row per outcome of a job: every finished attempt (succeeded, failed and retried later, or dead).
--- (job_id, seq) is the key: seq numbers a job's outcomes, so a replayed outbox entry inserts nothing new;
--- attempt alone repeats after `jobd dead retry`, which starts a job's attempts again.
+-- (job_id, seq, finished_at) is the key, all three copied from the outbox entry, so a replayed entry inserts
+-- nothing new. seq numbers a job's outcomes (attempt alone repeats after `jobd dead retry`); finished_at keeps
+-- apart two jobs that used the same id at different times (an id may be used again once its data expired).
 CREATE TABLE IF NOT EXISTS {schema}.outcomes (
     job_id       text        NOT NULL,
     seq          integer     NOT NULL,
@@ -19,7 +20,7 @@ CREATE TABLE IF NOT EXISTS {schema}.outcomes (
     duration_ms  bigint,
     worker       text,
     recorded_at  timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (job_id, seq)
+    PRIMARY KEY (job_id, seq, finished_at)
 );
 
 -- "The latest failures of type X".
