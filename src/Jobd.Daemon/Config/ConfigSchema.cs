@@ -28,8 +28,8 @@ public static class ConfigSchema
     public static readonly TimeSpan ShutdownTimeoutMax = TimeSpan.FromHours(1);
 
     public static readonly ConfigVariable RedisUrl = new("REDIS_URL",
-        "URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS", "redis://127.0.0.1:6379/0",
-        "The Redis server holding the queues. The password is percent-decoded and never printed.");
+        "URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master[/db]", "redis://127.0.0.1:6379/0",
+        "The Redis server holding the queues (Sentinel and Cluster: docs/redis-topologies.md). The password is percent-decoded and never printed.");
 
     public static readonly ConfigVariable DatabaseUrl = new(DatabaseSettings.Variable,
         "postgres://user:password@host:port/db?sslmode=… or libpq key=value pairs", null,
