@@ -19,7 +19,10 @@ public sealed partial class RedisClient
     internal static readonly TimeSpan SentinelBackoffMax = TimeSpan.FromMilliseconds(200);
 
     private static readonly PreparedCommand Asking = PreparedCommand.Create("ASKING");
+    private static readonly PreparedCommand Role = PreparedCommand.Create("ROLE");
     private RedisEndpoint? _movedTo;
+    /// <summary>READONLY or UNBLOCKED seen and no primary confirmed since: reconnects check ROLE first.</summary>
+    private int _demotions;
 
     /// <summary>Test signal: every MOVED or ASK followed (the refused reply's text).</summary>
     internal Action<string>? Redirected { get; set; }
@@ -28,7 +31,12 @@ public sealed partial class RedisClient
     private async Task<RedisConnection> ConnectTargetAsync(CancellationToken cancellationToken)
     {
         if (Options.UsesSentinel) return await SentinelDiscovery.ConnectMasterAsync(Options, cancellationToken).ConfigureAwait(false);
-        if (_movedTo is not { } moved) return await RedisConnection.ConnectAsync(Options, cancellationToken).ConfigureAwait(false);
+        if (_movedTo is not { } moved)
+        {
+            var connection = await RedisConnection.ConnectAsync(Options, cancellationToken).ConfigureAwait(false);
+            if (_demotions > 0) await RequirePrimaryAsync(connection, cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
         try
         {
             return await RedisConnection.ConnectAsync(At(moved), cancellationToken).ConfigureAwait(false);
@@ -38,6 +46,37 @@ public sealed partial class RedisClient
             _movedTo = null; // the next attempt asks the URL's node, which names the slot's owner now
             throw;
         }
+    }
+
+    /// <summary>
+    /// After a demotion, a REDIS_URL naming a replica would connect at once and be refused again: a reconnect loop
+    /// logging down/up thousands of times a second. A replica is a failed connect instead (backoff, no "up").
+    /// An ACL without ROLE cannot tell: the connection is taken, and OutageAsync's delay bounds the loop.
+    /// </summary>
+    private async Task RequirePrimaryAsync(RedisConnection connection, CancellationToken cancellationToken)
+    {
+        string? role;
+        try
+        {
+            var reply = await connection.ExecuteAsync(Role, cancellationToken).ConfigureAwait(false);
+            role = reply.Items is { Length: > 0 } items ? items[0].AsString() : null;
+        }
+        catch (RedisServerException)
+        {
+            return;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (string.Equals(role, "master", StringComparison.Ordinal))
+        {
+            _demotions = 0;
+            return;
+        }
+        await connection.DisposeAsync().ConfigureAwait(false);
+        throw new RedisConnectionException($"{Options.Host}:{Options.Port} is still a replica (ROLE {role ?? "unknown"}); waiting for a primary");
     }
 
     private RedisOptions At(RedisEndpoint endpoint) =>
@@ -153,6 +192,8 @@ public sealed partial class RedisClient
         var outage = new RedisConnectionException(
             $"{connection.Options.Host}:{connection.Options.Port} answered {refusal.Prefix}: it is a replica now (a failover?); reconnecting", refusal);
         await Drop(connection, outage).ConfigureAwait(false);
+        // Bounds the loop when ROLE cannot be checked; the caller's command was refused anyway.
+        if (_demotions++ > 0) await Task.Delay(Backoff(_demotions), _time).ConfigureAwait(false);
         return outage;
     }
 }
