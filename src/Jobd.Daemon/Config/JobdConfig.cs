@@ -25,6 +25,9 @@ public sealed class JobdConfig
     public required string[] Queues { get; init; }
 
     public required TimeSpan Heartbeat { get; init; }
+    /// <summary>How long a silent worker stays listed in {P}:workers and its hash lives: long enough to outlast a
+    /// Redis outage of several heartbeats without the worker vanishing from `jobd stats`.</summary>
+    public TimeSpan WorkerTtl => 15 * Heartbeat;
     public required TimeSpan JobTimeout { get; init; }
     public required int MaxRecoveries { get; init; }
     public required TimeSpan DoneTtl { get; init; }
