@@ -227,8 +227,9 @@ public sealed class FaultRun : IAsyncDisposable
         {
             foreach (var id in _ids)
             {
-                var v = (object?[])p.Call("HMGET", "{jobd}:job:" + id, "state", "attempt", "token", "last_error")!;
-                jobs.Add(new JobRecord(id, (string?)v[0], (string?)v[1], (string?)v[2], (string?)v[3]));
+                var v = (object?[])p.Call("HMGET", "{jobd}:job:" + id, "state", "attempt", "token", "last_error", "recoveries")!;
+                jobs.Add(new JobRecord(id, (string?)v[0], (string?)v[1], (string?)v[2], (string?)v[3],
+                    int.TryParse((string?)v[4], out var recoveries) ? recoveries : 0));
             }
             var known = new HashSet<string>(_ids, StringComparer.Ordinal);
             foreach (var k in (object?[])p.Call("KEYS", "{jobd}:job:*")!)
