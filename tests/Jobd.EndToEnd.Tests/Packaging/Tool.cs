@@ -1,0 +1,32 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using Jobd.Testing;
+
+namespace Jobd.EndToEnd.Tests.Packaging;
+
+/// <summary>Runs a packaging tool (dpkg-deb, sh, python3, the build script) to completion and keeps its output.</summary>
+internal static class Tool
+{
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+
+    public static async Task<(int Code, string Out, string Err)> Run(string file, params string[] args)
+    {
+        // dpkg looks for ldconfig and start-stop-daemon, which live in sbin.
+        var env = JobdBinary.Env(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
+        await using var p = ChildProcess.Start(file, args, env);
+        int code = await p.WaitForExitAsync(Limit);
+        return (code, string.Join('\n', p.Stdout.Snapshot()), string.Join('\n', p.Stderr.Snapshot()));
+    }
+
+    /// <summary>Runs and requires exit 0, naming the command and its stderr otherwise.</summary>
+    public static async Task<string> Ok(string file, params string[] args)
+    {
+        var (code, stdout, stderr) = await Run(file, args);
+        if (code != 0)
+            throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited {code}:\n{stderr}\n{stdout}");
+        return stdout;
+    }
+
+    public static IReadOnlyList<string> Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+}
