@@ -8,6 +8,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi
+# The outcome tests run jobd behind a real pgbouncer in transaction mode.
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The protocol tests run PROTOCOL.md's Python example with Debian's interpreter and plain redis-py.
@@ -20,7 +22,7 @@ command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
 /usr/bin/python3 -c "import yaml" >/dev/null 2>&1 || need+=(python3-yaml)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "deps: redis-server, postgres, openssl, python3-redis and the AOT toolchain are present"
+  echo "deps: redis-server, postgres, pgbouncer, openssl, python3-redis and the AOT toolchain are present"
   exit 0
 fi
 sudo=""
