@@ -28,6 +28,10 @@ install -m 0644 "$root/packaging/README.md" "$pkg/usr/share/doc/jobd/README.md"
 install -m 0644 "$here/debian/conffiles" "$pkg/DEBIAN/conffiles"
 for s in postinst prerm postrm; do install -m 0755 "$here/debian/$s" "$pkg/DEBIAN/$s"; done
 
+# md5sums lets `dpkg --verify` and debsums check the installed files; conffiles are tracked by dpkg itself.
+(cd "$pkg" && find usr lib -type f -exec md5sum {} + | LC_ALL=C sort -k2) > "$pkg/DEBIAN/md5sums"
+chmod 0644 "$pkg/DEBIAN/md5sums"
+
 size_kb="$(du -sk --exclude=DEBIAN "$pkg" | cut -f1)"
 sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size_kb/" "$here/debian/control.in" > "$pkg/DEBIAN/control"
 chmod 0644 "$pkg/DEBIAN/control"

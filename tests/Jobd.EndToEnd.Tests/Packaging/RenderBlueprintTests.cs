@@ -4,7 +4,11 @@ using Xunit;
 
 namespace Jobd.EndToEnd.Tests.Packaging;
 
-/// <summary>packaging/render/render.yaml parses as YAML (Debian's python3-yaml) and wires the worker as documented.</summary>
+/// <summary>
+/// packaging/render/render.yaml parses as YAML (Debian's python3-yaml, installed by packaging/dev/deps.sh) and wires
+/// a Docker background worker to a Render Key Value (REDIS_URL) and a Render Postgres (DATABASE_URL). Key Value must
+/// be noeviction (queues are not a cache) and reachable only inside Render (an empty ipAllowList, a required field).
+/// </summary>
 public sealed class RenderBlueprintTests
 {
     // Prints one fact per line so the assertions below read the parsed document, not the text.
@@ -17,7 +21,8 @@ public sealed class RenderBlueprintTests
         print("worker", w["runtime"], w["dockerfilePath"], w["plan"])
         print("redis", env["REDIS_URL"]["fromService"]["type"], env["REDIS_URL"]["fromService"]["name"] == kv["name"], env["REDIS_URL"]["fromService"]["property"])
         print("database", env["DATABASE_URL"]["fromDatabase"]["name"] == d["databases"][0]["name"], env["DATABASE_URL"]["fromDatabase"]["property"])
-        print("keyvalue", kv["maxmemoryPolicy"])
+        print("keyvalue", kv["maxmemoryPolicy"], "ipAllowList", kv["ipAllowList"])
+        print("other env", sorted(k for k in env if k not in ("REDIS_URL", "DATABASE_URL")))
         """;
 
     [Fact]
@@ -29,7 +34,10 @@ public sealed class RenderBlueprintTests
             "worker docker ./Dockerfile.aot starter",
             "redis keyvalue True connectionString",
             "database True connectionString",
-            "keyvalue noeviction",
+            "keyvalue noeviction ipAllowList []",
+            "other env ['JOBD_SHUTDOWN_TIMEOUT']",
         }, Tool.Lines(output));
+        // The worker builds the repository's own Dockerfile.
+        Assert.True(System.IO.File.Exists(RepoPaths.File("Dockerfile.aot")));
     }
 }

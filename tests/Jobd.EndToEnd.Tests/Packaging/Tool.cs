@@ -5,15 +5,20 @@ using Jobd.Testing;
 
 namespace Jobd.EndToEnd.Tests.Packaging;
 
-/// <summary>Runs a packaging tool (dpkg-deb, sh, python3, the build script) to completion and keeps its output.</summary>
+/// <summary>Runs a packaging tool (dpkg-deb, dpkg, sh, python3, the build script) to completion and keeps its output.</summary>
 internal static class Tool
 {
-    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Limit = TimeSpan.FromMinutes(3);
 
-    public static async Task<(int Code, string Out, string Err)> Run(string file, params string[] args)
+    /// <summary>dpkg looks for ldconfig and start-stop-daemon, which live in sbin.</summary>
+    public const string SystemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+    public static Task<(int Code, string Out, string Err)> Run(string file, params string[] args) =>
+        RunIn(JobdBinary.Env(("PATH", SystemPath)), file, args);
+
+    /// <param name="env">The whole environment of the tool (nothing of the test runner's leaks in).</param>
+    public static async Task<(int Code, string Out, string Err)> RunIn(Dictionary<string, string> env, string file, params string[] args)
     {
-        // dpkg looks for ldconfig and start-stop-daemon, which live in sbin.
-        var env = JobdBinary.Env(("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"));
         await using var p = ChildProcess.Start(file, args, env);
         int code = await p.WaitForExitAsync(Limit);
         return (code, string.Join('\n', p.Stdout.Snapshot()), string.Join('\n', p.Stderr.Snapshot()));
