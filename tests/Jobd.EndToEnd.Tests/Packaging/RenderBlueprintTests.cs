@@ -23,6 +23,7 @@ public sealed class RenderBlueprintTests
         print("database", env["DATABASE_URL"]["fromDatabase"]["name"] == d["databases"][0]["name"], env["DATABASE_URL"]["fromDatabase"]["property"])
         print("keyvalue", kv["maxmemoryPolicy"], "ipAllowList", kv["ipAllowList"])
         print("other env", sorted(k for k in env if k not in ("REDIS_URL", "DATABASE_URL")))
+        print("shutdown", w["maxShutdownDelaySeconds"] > int(env["JOBD_SHUTDOWN_TIMEOUT"]["value"].rstrip("s")))
         """;
 
     [Fact]
@@ -36,6 +37,8 @@ public sealed class RenderBlueprintTests
             "database True connectionString",
             "keyvalue noeviction ipAllowList []",
             "other env ['JOBD_SHUTDOWN_TIMEOUT']",
+            // Render's kill delay outlasts jobd's own shutdown timeout.
+            "shutdown True",
         }, Tool.Lines(output));
         // The worker builds the repository's own Dockerfile.
         Assert.True(System.IO.File.Exists(RepoPaths.File("Dockerfile.aot")));
