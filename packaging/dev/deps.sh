@@ -19,8 +19,12 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Native AOT links with clang and zlib.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
+# Packaging tests: dpkg-deb builds the .deb, python3-yaml parses the Render blueprint, systemd-analyze verifies the unit.
+command -v dpkg-deb >/dev/null 2>&1 || need+=(dpkg)
+/usr/bin/python3 -c "import yaml" >/dev/null 2>&1 || need+=(python3-yaml)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "deps: redis-server, postgres, pgbouncer, openssl, python3-redis and the AOT toolchain are present"
+  echo "deps: redis-server, postgres, pgbouncer, openssl, python3-redis, the AOT toolchain and the packaging tools (dpkg-deb, python3-yaml, systemd-analyze) are present"
   exit 0
 fi
 sudo=""
