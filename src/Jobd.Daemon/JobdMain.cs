@@ -108,6 +108,7 @@ public static class JobdMain
         }
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         register?.Invoke(handlers);
+        Jobd.Handlers.Routes.RouteHandlers.Register(handlers, config);
         return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);
     }
 }

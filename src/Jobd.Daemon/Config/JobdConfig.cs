@@ -43,4 +43,7 @@ public sealed class JobdConfig
 
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
     public required LogFormat LogFormat { get; init; }
+
+    /// <summary>Routes (JOBD_ROUTE_*, JOBD_DEFAULT_ROUTE) and the settings of the http/exec/sql handlers.</summary>
+    public required Jobd.Handlers.Routes.RouteTable Routes { get; init; }
 }

@@ -15,7 +15,24 @@ public sealed class HandlerRegistry
         return this;
     }
 
-    public bool TryGet(string type, out IJobHandler handler) => _handlers.TryGetValue(type, out handler!);
+    private IJobHandler? _fallback;
+
+    /// <summary>The handler for types without their own (JOBD_DEFAULT_ROUTE); unset, such jobs go dead as no_route.</summary>
+    public HandlerRegistry SetFallback(IJobHandler handler)
+    {
+        _fallback = handler;
+        return this;
+    }
+
+    public bool TryGet(string type, out IJobHandler handler)
+    {
+        if (_handlers.TryGetValue(type, out handler!)) return true;
+        handler = _fallback!;
+        return handler is not null;
+    }
+
+    /// <summary>The types of <see cref="WithBuiltIns"/>; a route for one of them is refused at start-up.</summary>
+    public static readonly string[] BuiltInTypes = { "noop", "sleep", "fail" };
 
     public IEnumerable<string> Types => _handlers.Keys;
 

@@ -1,0 +1,176 @@
+using System;
+using System.Buffers;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Diagnostics;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Handlers.Http;
+using Jobd.Handlers.Routes;
+using Jobd.Queue;
+
+namespace Jobd.Handlers.Exec;
+
+/// <summary>
+/// exec:PROGRAM ARGS… routes: runs the program directly (argv split at start-up, no shell) with the job envelope on
+/// stdin and only the allowlisted environment. Exit 0: success, stdout is the result; 75: retry; else permanent,
+/// with the tail of stderr. On timeout or forced shutdown the whole process tree is ended (<see cref="ProcessTree"/>).
+/// </summary>
+public sealed class ExecRouteHandler : IJobHandler
+{
+    public const int RetryExitCode = 75;
+    private const int StderrTailBytes = 2048;
+    private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(2);
+
+    private readonly string[] _argv;
+    private readonly RouteTable _settings;
+    private readonly List<KeyValuePair<string, string>> _environment = new();
+
+    public ExecRouteHandler(Route route, RouteTable settings, IReadOnlyDictionary<string, string> jobdEnvironment)
+    {
+        _argv = route.Argv;
+        _settings = settings;
+        foreach (var name in settings.ExecEnv)
+            if (jobdEnvironment.TryGetValue(name, out var value)) _environment.Add(new(name, value));
+    }
+
+    public async ValueTask<JobOutcome> RunAsync(RunningJob job, CancellationToken cancellationToken)
+    {
+        var psi = new ProcessStartInfo(_argv[0])
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _settings.ExecDir ?? "",
+        };
+        for (int i = 1; i < _argv.Length; i++) psi.ArgumentList.Add(_argv[i]);
+        psi.Environment.Clear();
+        foreach (var (k, v) in _environment) psi.Environment[k] = v;
+        psi.Environment["JOBD_JOB_ID"] = job.Id;
+        psi.Environment["JOBD_JOB_TYPE"] = job.Type;
+        psi.Environment["JOBD_JOB_ATTEMPT"] = job.Attempt.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        using var process = new Process { StartInfo = psi };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception e)
+        {
+            return JobOutcome.Fail("exec: cannot start " + _argv[0] + ": " + e.Message);
+        }
+
+        var stdout = ReadBoundedAsync(process.StandardOutput.BaseStream, (int)_settings.MaxResultBytes);
+        var stderr = ReadTailAsync(process.StandardError.BaseStream, StderrTailBytes);
+        var stdin = WriteStdinAsync(process.StandardInput.BaseStream, HttpEnvelope.Write(job));
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await ProcessTree.KillAsync(process.Id, KillGrace).ConfigureAwait(false);
+            // Reap the child (Process waits for it); the pipes close once the whole tree is gone.
+            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+            await DrainAsync(stdout, stderr, stdin).ConfigureAwait(false);
+            return JobOutcome.RetryLater("exec: killed (process tree) at the job timeout or shutdown");
+        }
+        // Output may still be open in a grandchild that outlived the program: it is not waited for beyond the job.
+        var (outBytes, outLength, truncated) = await stdout.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var errTail = await stderr.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await stdin.ConfigureAwait(false);
+        try
+        {
+            int code = process.ExitCode;
+            if (code == 0) return JobOutcome.Success(ResultText.FromBytes(outBytes.AsSpan(0, outLength), truncated));
+            var error = "exec: exit " + code + (errTail.Length > 0 ? ": " + ResultText.Excerpt(errTail, StderrTailBytes) : "");
+            return code == RetryExitCode ? JobOutcome.RetryLater(error) : JobOutcome.Fail(error);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(outBytes);
+        }
+    }
+
+    private static async Task DrainAsync(Task<(byte[], int, bool)> stdout, Task<string> stderr, Task stdin)
+    {
+        try
+        {
+            var (b, _, _) = await stdout.ConfigureAwait(false);
+            ArrayPool<byte>.Shared.Return(b);
+            await stderr.ConfigureAwait(false);
+            await stdin.ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task WriteStdinAsync(Stream stdin, byte[] body)
+    {
+        try
+        {
+            await stdin.WriteAsync(body).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The program did not read its stdin: fine, the job JSON is also in no other place it needs.
+        }
+        finally
+        {
+            try { stdin.Dispose(); } catch (IOException) { }
+        }
+    }
+
+    private static async Task<(byte[], int, bool)> ReadBoundedAsync(Stream stream, int limit)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(limit);
+        int length = 0;
+        bool truncated = false;
+        while (true)
+        {
+            if (length < limit)
+            {
+                int n = await stream.ReadAsync(buffer.AsMemory(length, limit - length)).ConfigureAwait(false);
+                if (n == 0) break;
+                length += n;
+                continue;
+            }
+            // Over the limit: keep reading (so the program is not blocked on a full pipe) and discard.
+            var scratch = ArrayPool<byte>.Shared.Rent(16384);
+            try
+            {
+                while (await stream.ReadAsync(scratch.AsMemory()).ConfigureAwait(false) > 0) truncated = true;
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+            break;
+        }
+        return (buffer, length, truncated);
+    }
+
+    /// <summary>The last <paramref name="keep"/> bytes of the stream, as text.</summary>
+    private static async Task<string> ReadTailAsync(Stream stream, int keep)
+    {
+        var ring = new byte[keep * 2];
+        int length = 0;
+        while (true)
+        {
+            if (length == ring.Length)
+            {
+                Buffer.BlockCopy(ring, keep, ring, 0, keep);
+                length = keep;
+            }
+            int n = await stream.ReadAsync(ring.AsMemory(length)).ConfigureAwait(false);
+            if (n == 0) break;
+            length += n;
+        }
+        int start = Math.Max(0, length - keep);
+        return Encoding.UTF8.GetString(ring, start, length - start);
+    }
+}
