@@ -8,6 +8,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need+=(postgresql)
 fi
+# The outcome tests run jobd behind a real pgbouncer in transaction mode.
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || need+=(pgbouncer)
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The protocol tests run PROTOCOL.md's Python example with Debian's interpreter and plain redis-py.
@@ -16,7 +18,7 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -eq 0 ]; then
-  echo "deps: redis-server, postgres, openssl, python3-redis and the AOT toolchain are present"
+  echo "deps: redis-server, postgres, pgbouncer, openssl, python3-redis and the AOT toolchain are present"
   exit 0
 fi
 sudo=""

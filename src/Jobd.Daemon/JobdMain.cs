@@ -99,13 +99,16 @@ public static class JobdMain
             await using var stdout = new StreamWriter(Jobd.Ops.SafeConsole.OpenStdout(), new UTF8Encoding(false), 1 << 16);
             return await EnqueueVerb.RunAsync(cmd, config, Console.In, stdout, Console.Error).ConfigureAwait(false);
         }
-        if (cmd.Verb == Verb.Stats || cmd.Verb == Verb.Job || cmd.Verb == Verb.Dead)
+        if (cmd.Verb == Verb.Stats || cmd.Verb == Verb.Job || cmd.Verb == Verb.Dead || cmd.Verb == Verb.Cron)
         {
             await using var stdout = new StreamWriter(Jobd.Ops.SafeConsole.OpenStdout(), new UTF8Encoding(false), 1 << 16);
             if (cmd.Verb == Verb.Stats) return await StatsVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
             if (cmd.Verb == Verb.Job) return await JobVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
+            if (cmd.Verb == Verb.Cron) return await CronVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
             return await DeadVerb.RunAsync(cmd, config, stdout, Console.Error).ConfigureAwait(false);
         }
+        if (cmd.Verb == Verb.Migrate) return await MigrateVerb.RunAsync(config, Console.Out, Console.Error).ConfigureAwait(false);
+        if (cmd.Verb == Verb.Health) return await HealthVerb.RunAsync(cmd, config, Console.Out).ConfigureAwait(false);
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         register?.Invoke(handlers);
         Jobd.Handlers.Routes.RouteHandlers.Register(handlers, config);

@@ -28,6 +28,8 @@ public sealed class QueueKeys
         Workers = Encode(":workers");
         Dead = Encode(":dead");
         Stats = Encode(":stats");
+        Outbox = Encode(":outbox");
+        Cron = Encode(":cron");
         KeyPrefix = Encode(":");
         _jobPrefix = Encode(":job:");
         _uniquePrefix = Encode(":unique:");
@@ -45,6 +47,11 @@ public sealed class QueueKeys
     public byte[] Workers { get; }
     public byte[] Dead { get; }
     public byte[] Stats { get; }
+
+    /// <summary>The stream of outcomes waiting for the result sink (only with DATABASE_URL).</summary>
+    public byte[] Outbox { get; }
+    /// <summary>{P}:cron: cron schedule name -> last fire time enqueued (Unix ms).</summary>
+    public byte[] Cron { get; }
 
     /// <summary>"{P}:": scripts build per-job keys from it, in the same slot as their declared keys.</summary>
     public byte[] KeyPrefix { get; }

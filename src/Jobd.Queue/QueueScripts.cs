@@ -16,6 +16,8 @@ public static class QueueScripts
     public static RedisScript Reclaim { get; } = new(WithCommon("reclaim.lua"));
     public static RedisScript DeadRetry { get; } = new(WithCommon("dead_retry.lua"));
     public static RedisScript DeadPurge { get; } = new(Source("dead_purge.lua"));
+    public static RedisScript OutboxAck { get; } = new(Source("outbox_ack.lua"));
+    public static RedisScript CronFire { get; } = new(WithCommon("cron_fire.lua"));
 
     internal static string Source(string name)
     {

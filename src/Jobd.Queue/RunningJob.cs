@@ -45,4 +45,5 @@ public enum SettleResult
     Applied = 1,
 }
 
-public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried);
+/// <summary>Outbox: entries waiting for the result sink, -1 without an outbox.</summary>
+public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried, long Outbox);

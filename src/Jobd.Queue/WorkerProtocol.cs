@@ -6,9 +6,12 @@ using Jobd.Resp;
 
 namespace Jobd.Queue;
 
-/// <summary>Retention, leases and limits a worker passes to its scripts, in milliseconds.</summary>
+/// <summary>
+/// Retention, leases and limits a worker passes to its scripts, in milliseconds. OutboxCap: 0 when outcomes are
+/// not recorded (no DATABASE_URL); otherwise the outbox length at which the worker stops taking jobs.
+/// </summary>
 public sealed record WorkerLimits(long LeaseMs, long DoneTtlMs, long DeadTtlMs, long DeadCap, long MaxArgsBytes,
-    int MaxRecoveries, int TickBatch, long WorkerTtlMs);
+    int MaxRecoveries, int TickBatch, long WorkerTtlMs, long OutboxCap = 0);
 
 /// <summary>
 /// The worker's side of the protocol: encodes take, tick, reclaim and the blocking wake wait for one worker,
@@ -44,7 +47,7 @@ public sealed class WorkerProtocol
     public void AppendTake(RedisBatch batch, in Settlement settle, string newToken, bool takeNext)
     {
         int queues = takeNext ? _queueKeys.Length : 0;
-        batch.EvalSha(QueueScripts.Take, 6 + queues, 13)
+        batch.EvalSha(QueueScripts.Take, 6 + queues, 14)
             .Arg(_keys.Leases).Arg(_workerKey).Arg(_keys.Scheduled).Arg(_keys.Dead).Arg(_keys.Stats).Arg(_keys.Wake);
         for (int i = 0; i < queues; i++) batch.Arg(_queueKeys[i]);
         batch.Arg(_workerId).Arg(_limits.LeaseMs).Arg(newToken)
@@ -58,17 +61,18 @@ public sealed class WorkerProtocol
             })
             .Arg(settle.JobId).Arg(settle.Token).Arg(settle.Text).Arg(settle.RetryDelayMs)
             .Arg(_limits.DoneTtlMs).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap).Arg(_limits.MaxArgsBytes)
-            .Arg(_keys.KeyPrefix);
+            .Arg(_keys.KeyPrefix).Arg(_limits.OutboxCap);
     }
 
-    public static (SettleResult Settled, RunningJob? Job) ParseTake(RedisReply reply)
+    /// <summary>OutboxFull: nothing was taken because the outbox is at its cap (the settlement still applied).</summary>
+    public static (SettleResult Settled, RunningJob? Job, bool OutboxFull) ParseTake(RedisReply reply)
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 2 } || items[1].Items is not { } job)
+        if (items is not { Length: 3 } || items[1].Items is not { } job)
             throw new RedisProtocolException("take script: unexpected reply " + reply);
         var settled = (SettleResult)items[0].Integer;
-        if (job.Length == 0) return (settled, null);
+        if (job.Length == 0) return (settled, null, items[2].Integer == 1);
         if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
         string? timeout = job[6].AsString();
         return (settled, new RunningJob
@@ -83,24 +87,25 @@ public sealed class WorkerProtocol
             Recoveries = Int(job[7]),
             EnqueuedAtMs = long.Parse(job[8].AsString()!, CultureInfo.InvariantCulture),
             Token = job[9].AsString()!,
-        });
+        }, false);
     }
 
     public void AppendTick(RedisBatch batch, string? jobId, string? token)
     {
-        batch.EvalSha(QueueScripts.Tick, 7, 10)
+        batch.EvalSha(QueueScripts.Tick, 7, 11)
             .Arg(_keys.Leases).Arg(_keys.Scheduled).Arg(_keys.Workers).Arg(_workerKey).Arg(_keys.Dead).Arg(_keys.Stats).Arg(_keys.Wake)
             .Arg(_workerId).Arg(_limits.LeaseMs).Arg(jobId ?? "").Arg(token ?? "").Arg(_limits.TickBatch)
             .Arg(_limits.MaxRecoveries).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap)
-            .Arg(_keys.KeyPrefix).Arg(_limits.WorkerTtlMs);
+            .Arg(_keys.KeyPrefix).Arg(_limits.WorkerTtlMs).Arg(_limits.OutboxCap > 0 ? 1 : 0);
     }
 
     public static TickResult ParseTick(RedisReply reply)
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 5 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
-        return new TickResult((int)items[0].Integer, (int)items[1].Integer, items[2].Integer, Strings(items[3]), Strings(items[4]));
+        if (items is not { Length: 6 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
+        return new TickResult((int)items[0].Integer, (int)items[1].Integer, items[2].Integer, Strings(items[3]), Strings(items[4]),
+            items[5].Integer);
     }
 
     public void AppendReclaim(RedisBatch batch, string? runningToken)

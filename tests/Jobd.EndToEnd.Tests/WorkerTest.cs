@@ -16,6 +16,16 @@ public abstract class WorkerTest : IAsyncLifetime
         H = new WorkerHarness(Db.Url, Db.Probe);
     }
 
+    /// <summary>A counter of {jobd}:stats (done, dead, retried, recovered).</summary>
+    protected long Counter(string name)
+    {
+        using var p = Db.Probe();
+        return long.Parse((string?)p.Call("HGET", "{jobd}:stats", name) ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    protected async Task WaitForCounterAsync(string name, long expected, System.TimeSpan timeout) =>
+        Assert.Equal(expected, await Eventually.ReachesAsync(() => Task.FromResult(Counter(name)), expected, timeout));
+
     public Task DisposeAsync()
     {
         Db.Dispose();

@@ -24,7 +24,8 @@ public sealed class WorkerScriptTests : RedisTest
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        return WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        var (settled, job, _) = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        return (settled, job);
     }
 
     private async Task<TickResult> Tick(WorkerProtocol w)

@@ -79,6 +79,26 @@ public sealed class PostgresTestSchema : IAsyncDisposable
     /// <summary>Connects with search_path set to the throwaway schema.</summary>
     public string ConnectionString { get; }
 
+    /// <summary>The server and database as a postgres:// URL, the form users give jobd in DATABASE_URL.</summary>
+    public string Url
+    {
+        get
+        {
+            var b = new NpgsqlConnectionStringBuilder(ConnectionString);
+            var user = Uri.EscapeDataString(b.Username ?? "postgres") + (b.Password is { Length: > 0 } pw ? ":" + Uri.EscapeDataString(pw) : "");
+            return $"postgres://{user}@{b.Host}:{b.Port}/{Uri.EscapeDataString(b.Database ?? "postgres")}";
+        }
+    }
+
+    /// <summary>Runs a scalar query on the throwaway schema (its tables need no qualification).</summary>
+    public async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync().ConfigureAwait(false);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return (T)(await cmd.ExecuteScalarAsync().ConfigureAwait(false))!;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await using var conn = new NpgsqlConnection(_adminConnectionString);

@@ -113,7 +113,8 @@ public sealed class Verb
         new[] { "--json" });
 
     public static readonly Verb Job = new("job", "jobd job ID [--json]",
-        "Print one job: every field of its hash, times also as RFC 3339 UTC.\n" +
+        "Print one job: every field of its hash, times also as RFC 3339 UTC. Once its data has expired from\n" +
+        "Redis, with DATABASE_URL set: its outcomes from Postgres.\n" +
         "  --json  print one JSON object of the fields, as stored\n" +
         "exit codes: 0 ok, 1 no such job (never existed, or expired), 64 usage, 65 bad id, 69 Redis unavailable",
         new[] { "--json" }, null, 1);
@@ -130,13 +131,32 @@ public sealed class Verb
         "exit codes: 0 ok, 1 the job is not dead, 64 usage, 65 bad id, queue or limit, 69 Redis unavailable",
         new[] { "--all", "--json" }, new[] { "--queue", "--limit" }, 2);
 
+    public static readonly Verb Migrate = new("migrate", "jobd migrate",
+        "Apply the Postgres schema migrations now (jobd run also applies them at start), under an advisory lock,\n" +
+        "and print which ran. Needs DATABASE_URL; the schema is JOBD_PG_SCHEMA.\n" +
+        "exit codes: 0 migrated or up to date, 69 Postgres unreachable, 78 configuration, or Postgres refused",
+        Array.Empty<string>());
+
+    public static readonly Verb Cron = new("cron", "jobd cron [list] [--json]",
+        "List the cron schedules (JOBD_CRON_<NAME>): expression, type, queue, next fire in JOBD_CRON_TZ and in UTC,\n" +
+        "and the last fire recorded in Redis (\"unknown (redis unreachable)\" when Redis cannot be reached).\n" +
+        "  --json  print one JSON object\n" +
+        "exit codes: 0 ok (also without Redis), 64 usage, 78 configuration (a bad schedule is named)",
+        new[] { "--json" }, null, 1);
+    public static readonly Verb Health = new("health", "jobd health",
+        "Exit 0 if this host's worker is alive, 1 if not: the command for a container HEALTHCHECK.\n" +
+        "Prints one line, \"healthy: worker ID heartbeat 0.4s ago\" or \"unhealthy: REASON\". Healthy: Redis answers and\n" +
+        "a jobd process of this host has a heartbeat younger than 10s plus three JOBD_HEARTBEAT intervals.\n" +
+        "exit codes: 0 healthy, 1 unhealthy (Redis unreachable included), 64 usage, 78 configuration",
+        Array.Empty<string>());
+
     public static readonly Verb Version = new("version", "jobd version",
         "Print jobd's version, its .NET runtime and whether it is the Native-AOT build.", Array.Empty<string>());
 
     public static readonly Verb Help = new("help", "jobd help [VERB]", "Print this help, or one verb's.", Array.Empty<string>(), null, 1);
 
-    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Config, Version, Help };
-    public const string Usage = "jobd [run|enqueue|stats|job|dead|config|version|help] [--help]";
+    public static readonly Verb[] All = { Run, Enqueue, Stats, Job, Dead, Cron, Health, Migrate, Config, Version, Help };
+    public const string Usage = "jobd [run|enqueue|stats|job|dead|cron|health|migrate|config|version|help] [--help]";
 
     private Verb(string name, string usageLine, string description, string[] flags, string[]? valueFlags = null, int maxPositionals = 0)
     {

@@ -26,6 +26,11 @@ public static class JobVerb
         return AdminText.WithRedisAsync(config, stderr, async redis =>
         {
             var fields = await JobRecord.ReadAsync(redis, config.Keys, id).ConfigureAwait(false);
+            if (fields is null && config.Database is { } database)
+            {
+                var fromPostgres = await JobHistory.TryPrintAsync(config, database, id, cmd.Has("--json"), stdout, stderr).ConfigureAwait(false);
+                if (fromPostgres is { } code) return code;
+            }
             if (fields is null)
             {
                 stderr.WriteLine($"jobd: no job {id} (never existed, or its data expired after JOBD_DONE_TTL / JOBD_DEAD_TTL)");

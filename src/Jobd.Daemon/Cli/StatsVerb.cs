@@ -36,6 +36,7 @@ public static class StatsVerb
         w.WriteNumber("scheduled", s.Scheduled);
         w.WriteNumber("running", s.Running);
         w.WriteNumber("dead", s.Dead);
+        w.WriteNumber("outbox", s.Outbox);
         w.WriteStartObject("counters");
         w.WriteNumber("done", s.DoneCount);
         w.WriteNumber("dead", s.DeadCount);
@@ -51,6 +52,8 @@ public static class StatsVerb
             w.WriteNumber("heartbeat_age_ms", s.NowMs - worker.HeartbeatMs);
             if (worker.Job is null) w.WriteNull("job");
             else w.WriteString("job", worker.Job);
+            if (worker.Sink is null) w.WriteNull("sink");
+            else w.WriteString("sink", worker.Sink);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -68,6 +71,7 @@ public static class StatsVerb
         Row(sb, "scheduled", s.Scheduled);
         Row(sb, "running", s.Running);
         Row(sb, "dead", s.Dead);
+        Row(sb, "outbox", s.Outbox);
         sb.Append('\n').Append("counters  done ").Append(N(s.DoneCount)).Append("  dead ").Append(N(s.DeadCount))
           .Append("  retried ").Append(N(s.RetriedCount)).Append("  recovered ").Append(N(s.RecoveredCount)).Append('\n');
         sb.Append('\n').Append("workers   ").Append(N(s.Workers.Count)).Append('\n');
@@ -75,13 +79,13 @@ public static class StatsVerb
         {
             int idWidth = 6;
             foreach (var w in s.Workers) idWidth = System.Math.Max(idWidth, Jobd.Ops.TextEscape.Escape(w.Id).Length);
-            sb.Append("WORKER".PadRight(idWidth)).Append("  HEARTBEAT AGE  JOB\n");
+            sb.Append("WORKER".PadRight(idWidth)).Append("  HEARTBEAT AGE  JOB").Append(' ', 25).Append("  SINK\n");
             foreach (var w in s.Workers)
             {
                 double age = (s.NowMs - w.HeartbeatMs) / 1000.0;
                 sb.Append(Jobd.Ops.TextEscape.Escape(w.Id).PadRight(idWidth)).Append("  ")
                   .Append((age.ToString("0.0", CultureInfo.InvariantCulture) + "s").PadLeft(13)).Append("  ")
-                  .Append(w.Job ?? "-").Append('\n');
+                  .Append((w.Job ?? "-").PadRight(28)).Append("  ").Append(w.Sink is null ? "-" : Jobd.Ops.TextEscape.Escape(w.Sink, 120)).Append('\n');
             }
         }
         stdout.Write(sb.ToString());

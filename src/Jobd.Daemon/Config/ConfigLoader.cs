@@ -56,12 +56,16 @@ public static class ConfigLoader
             LogJobs = reader.Bool(ConfigSchema.LogJobs, false),
             MaxJobs = reader.Int(ConfigSchema.MaxJobs, 0, 0, 1_000_000_000),
             MaxRssMb = reader.Int(ConfigSchema.MaxRssMb, 0, 0, 65_536),
+            Postgres = LoadPostgres(reader),
+            OutboxMax = reader.Int(ConfigSchema.OutboxMax, ConfigSchema.OutboxMaxDefault, 100, 100_000_000),
             ShutdownTimeout = reader.Duration(ConfigSchema.ShutdownTimeout, ConfigSchema.ShutdownTimeoutDefault,
                 TimeSpan.Zero, ConfigSchema.ShutdownTimeoutMax),
             LogLevel = reader.Choice(ConfigSchema.LogLevel, LogLevel.Info,
                 ("debug", LogLevel.Debug), ("info", LogLevel.Info), ("warn", LogLevel.Warn), ("error", LogLevel.Error)),
             LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,
                 ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
+            Cron = Jobd.Cron.CronLoader.Load(reader),
+            MetricsAddress = LoadMetricsAddress(reader),
         };
     }
 
@@ -86,6 +90,27 @@ public static class ConfigLoader
             MaxReplyBytes = reader.Size(ConfigSchema.RedisMaxReply, ConfigSchema.RedisMaxReplyDefault,
                 ConfigSchema.RedisMaxReplyMin, ConfigSchema.RedisMaxReplyMax),
         };
+    }
+
+    private static Jobd.Postgres.PostgresOptions LoadPostgres(Reader reader)
+    {
+        var schema = reader.Text(ConfigSchema.PgSchema) ?? Jobd.Postgres.PostgresOptions.SchemaDefault;
+        if (!Jobd.Postgres.PostgresOptions.IsSchemaName(schema))
+            throw new ConfigException(ConfigSchema.PgSchema.Name, ValueText.Quote(schema) + " is not a valid schema name; expected " + Jobd.Postgres.PostgresOptions.SchemaRule);
+        return new Jobd.Postgres.PostgresOptions(schema,
+            (int)reader.Int(ConfigSchema.PgPoolMax, Jobd.Postgres.PostgresOptions.PoolMaxDefault, 1, 10),
+            reader.Duration(ConfigSchema.PgIdle, Jobd.Postgres.PostgresOptions.IdleLifetimeDefault, TimeSpan.FromSeconds(1), TimeSpan.FromHours(1)),
+            reader.Bool(ConfigSchema.PgPrepare, false),
+            reader.Duration(ConfigSchema.PgCommandTimeout, Jobd.Postgres.PostgresOptions.CommandTimeoutDefault, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)));
+    }
+
+    private static System.Net.IPEndPoint? LoadMetricsAddress(Reader reader)
+    {
+        var text = reader.Text(ConfigSchema.MetricsAddr);
+        if (text is null) return null;
+        if (!Jobd.Ops.Metrics.MetricsAddress.TryParse(text, out var endpoint, out var problem))
+            throw new ConfigException(ConfigSchema.MetricsAddr.Name, ValueText.Quote(text) + ": " + problem + "; expected " + ConfigSchema.MetricsAddr.Form);
+        return endpoint;
     }
 
     private static LogFormat ResolveLogFormat(LogFormat chosen, IReadOnlyDictionary<string, string> env)

@@ -39,6 +39,14 @@ public static class ConfigPrinter
         Add(ConfigSchema.LogFormat, c.LogFormat.ToString().ToLowerInvariant());
         Add(ConfigSchema.LogJobs, c.LogJobs ? "true" : "false");
         Jobd.Handlers.Routes.RoutePrinter.Add(list, c.Routes, env);
+        Add(ConfigSchema.PgSchema, c.Postgres.Schema);
+        Add(ConfigSchema.PgPoolMax, c.Postgres.PoolMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add(ConfigSchema.PgIdle, ValueParsers.FormatDuration(c.Postgres.IdleLifetime));
+        Add(ConfigSchema.PgPrepare, c.Postgres.Prepare ? "true" : "false");
+        Add(ConfigSchema.PgCommandTimeout, ValueParsers.FormatDuration(c.Postgres.CommandTimeout));
+        Add(ConfigSchema.OutboxMax, c.OutboxMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Jobd.Cron.CronPrinter.AddEffective(list, c.Cron, env);
+        Add(ConfigSchema.MetricsAddr, c.MetricsAddress?.ToString());
         return list;
     }
 

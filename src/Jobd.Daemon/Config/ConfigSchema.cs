@@ -147,6 +147,47 @@ public static class ConfigSchema
     public static readonly ConfigVariable ExecDir = new(Prefix + "EXEC_DIR",
         "path to a directory", null,
         "Working directory of exec programs. Unset: jobd's own.");
+    public static readonly ConfigVariable PgSchema = new(Prefix + "PG_SCHEMA",
+        Jobd.Postgres.PostgresOptions.SchemaRule, Jobd.Postgres.PostgresOptions.SchemaDefault,
+        "The Postgres schema of jobd's tables (outcomes, migrations); created by the migrations if missing.");
+
+    public static readonly ConfigVariable PgPoolMax = new(Prefix + "PG_POOL_MAX",
+        "integer, 1–10", Jobd.Postgres.PostgresOptions.PoolMaxDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "Most Postgres connections jobd opens at once.");
+
+    public static readonly ConfigVariable PgIdle = new(Prefix + "PG_IDLE",
+        "duration, 1s–1h", ValueParsers.FormatDuration(Jobd.Postgres.PostgresOptions.IdleLifetimeDefault),
+        "A Postgres connection unused this long is closed (checked every 10 s).");
+
+    public static readonly ConfigVariable PgPrepare = new(Prefix + "PG_PREPARE",
+        "boolean", "false",
+        "Prepare frequent statements on the server. Leave off behind PgBouncer in transaction mode.");
+
+    public static readonly ConfigVariable PgCommandTimeout = new(Prefix + "PG_COMMAND_TIMEOUT",
+        "duration, 1s–10m", ValueParsers.FormatDuration(Jobd.Postgres.PostgresOptions.CommandTimeoutDefault),
+        "How long one Postgres command may take before it is cancelled and retried.");
+
+    public static readonly ConfigVariable OutboxMax = new(Prefix + "OUTBOX_MAX",
+        "integer, 100–100000000", OutboxMaxDefault.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "Outcomes waiting in the Redis outbox for Postgres at which workers stop taking new jobs (the running one still settles) until the sink catches up. Never dropped.");
+
+    public const long OutboxMaxDefault = 100_000;
+    // Cron: TZ and CATCHUP come before the JOBD_CRON_<NAME> family in All, so those two names are never schedules.
+    public static readonly ConfigVariable CronTz = new(Prefix + "CRON_TZ",
+        "IANA time zone name, e.g. Europe/Berlin", Jobd.Cron.CronSettings.ZoneDefault,
+        "The time zone of every cron schedule; DST changes are handled like cron does (docs/cron.md).");
+
+    public static readonly ConfigVariable CronCatchup = new(Prefix + "CRON_CATCHUP",
+        "duration, 0s–1d", ValueParsers.FormatDuration(Jobd.Cron.CronSettings.CatchupDefault),
+        "How late a cron fire missed during downtime may still be enqueued; at most the latest missed fire is, once. 0: fires are enqueued only on time (within 10 s).");
+
+    public static readonly ConfigVariable CronSchedule = new(Prefix + "CRON_<NAME>",
+        "\"EXPRESSION TYPE [ARGS_JSON] [queue=Q]\"", null,
+        "A cron schedule named NAME (1-40 of A-Z a-z 0-9 _): each fire enqueues one job across all replicas (docs/cron.md).",
+        familyPrefix: Prefix + "CRON_");
+    public static readonly ConfigVariable MetricsAddr = new(Prefix + "METRICS_ADDR",
+        Jobd.Ops.Metrics.MetricsAddress.Form, null,
+        "Serve Prometheus metrics at http://ADDR/metrics (see docs/operations.md). Unset: no listener, no cost.");
 
     public static readonly ConfigVariable[] All =
     {
@@ -154,5 +195,8 @@ public static class ConfigSchema
         QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
         Route, DefaultRoute, HttpSecret, HttpSecretNext, HttpAllow, HttpRedirects, MaxResultBytes, ExecEnv, ExecDir,
+        PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
+        CronTz, CronCatchup, CronSchedule,
+        MetricsAddr,
     };
 }

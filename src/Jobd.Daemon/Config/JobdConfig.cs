@@ -39,6 +39,12 @@ public sealed class JobdConfig
     public required long MaxRssMb { get; init; }
 
     public required TimeSpan ShutdownTimeout { get; init; }
+
+    /// <summary>How the outcome sink (and the sql handler) use Postgres; applies only with <see cref="Database"/>.</summary>
+    public required Jobd.Postgres.PostgresOptions Postgres { get; init; }
+
+    /// <summary>Outbox length at which workers stop taking jobs (only with <see cref="Database"/>).</summary>
+    public required long OutboxMax { get; init; }
     public required LogLevel LogLevel { get; init; }
 
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
@@ -46,4 +52,8 @@ public sealed class JobdConfig
 
     /// <summary>Routes (JOBD_ROUTE_*, JOBD_DEFAULT_ROUTE) and the settings of the http/exec/sql handlers.</summary>
     public required Jobd.Handlers.Routes.RouteTable Routes { get; init; }
+    /// <summary>Cron schedules, their zone and catch-up window; no entries when none is configured.</summary>
+    public required Jobd.Cron.CronSettings Cron { get; init; }
+    /// <summary>JOBD_METRICS_ADDR; null when unset: no metrics endpoint.</summary>
+    public System.Net.IPEndPoint? MetricsAddress { get; init; }
 }

@@ -31,6 +31,13 @@ public sealed class SystemdNotifier : IDisposable
     public void Stopping() => Send("STOPPING=1");
     public void Watchdog() => Send("WATCHDOG=1");
 
+    /// <summary>
+    /// EXTEND_TIMEOUT_USEC: asks systemd to wait <paramref name="time"/> longer than TimeoutStopSec (or the
+    /// current state's timeout) before it kills the service; sent when a stop begins while a job still runs.
+    /// </summary>
+    public void ExtendTimeout(TimeSpan time) =>
+        Send("EXTEND_TIMEOUT_USEC=" + ((long)time.TotalMicroseconds).ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>A one-line status shown by `systemctl status`; newlines would end the field, so they become spaces.</summary>
     public void Status(string text) => Send("STATUS=" + text.Replace('\n', ' '));
 

@@ -14,6 +14,7 @@ namespace Jobd.Runtime;
 /// earliest due job or lease deadline the last tick reported, and at least every idle interval, so an idle
 /// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
 /// A failed tick is logged on state change only; the ticker never stops because Redis is down.
+/// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
 /// </summary>
 public sealed class ControlTicker
 {
@@ -32,10 +33,12 @@ public sealed class ControlTicker
     private volatile bool _tickNow;
     private volatile bool _busyCadence;
     private bool _failing;
+    private readonly CronFirer? _cron;
 
     public ControlTicker(RedisClient redis, WorkerProtocol protocol, LoopState state, Log log, TimeSpan heartbeat, TimeSpan idle,
-        int batch, TimeProvider clock, RecycleGuard recycle)
+        int batch, TimeProvider clock, RecycleGuard recycle, CronFirer? cron = null)
     {
+        _cron = cron;
         _recycle = recycle;
         _redis = redis;
         _protocol = protocol;
@@ -46,6 +49,9 @@ public sealed class ControlTicker
         _batch = batch;
         _clock = clock;
     }
+
+    /// <summary>Told the outbox length after each tick (with an outbox): the result sink drains what waits.</summary>
+    public Action<long>? OutboxSeen { get; init; }
 
     /// <summary>
     /// A job started: the next tick must come within one heartbeat interval (no extra tick now). Only the step
@@ -76,6 +82,7 @@ public sealed class ControlTicker
     public async Task RunAsync(CancellationToken stop)
     {
         long next = _clock.GetTimestamp();
+        long nextTick = next;
         while (!stop.IsCancellationRequested)
         {
             var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), next);
@@ -86,12 +93,20 @@ public sealed class ControlTicker
                 catch (OperationCanceledException) { return; }
                 if (nudged && !_tickNow)
                 {
-                    if (_state.Job is not null) next = Math.Min(next, _clock.GetTimestamp() + Ticks(_heartbeat));
+                    if (_state.Job is not null) nextTick = Math.Min(nextTick, _clock.GetTimestamp() + Ticks(_heartbeat));
+                    next = Math.Min(next, nextTick);
                     continue;
                 }
             }
-            _tickNow = false;
-            next = _clock.GetTimestamp() + Ticks(await TickAsync(stop).ConfigureAwait(false));
+            // Woken for a cron fire alone, the tick itself is not due: no tick then.
+            if (_tickNow || _clock.GetTimestamp() >= nextTick)
+            {
+                _tickNow = false;
+                nextTick = _clock.GetTimestamp() + Ticks(await TickAsync(stop).ConfigureAwait(false));
+            }
+            next = nextTick;
+            if (_cron is not null && !stop.IsCancellationRequested)
+                next = Math.Min(next, _clock.GetTimestamp() + Ticks(await _cron.RunAsync(stop).ConfigureAwait(false)));
         }
     }
 
@@ -110,8 +125,10 @@ public sealed class ControlTicker
                 _log.Info("control tick working again");
             }
             Report(result, job);
+            if (result.Outbox >= 0) OutboxSeen?.Invoke(result.Outbox);
             _recycle.CheckMemory();
             _busyCadence = _state.Job is not null;
+            if (!_busyCadence) ImageTrim.WhenIdle();
             if (result.Moved >= _batch) return TimeSpan.Zero;
             if (_busyCadence) return _heartbeat;
             var untilEvent = result.NextEventMs < 0 ? _idle : TimeSpan.FromMilliseconds(result.NextEventMs);

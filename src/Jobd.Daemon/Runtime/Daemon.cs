@@ -6,6 +6,7 @@ using Jobd.Config;
 using Jobd.Handlers;
 using Jobd.Queue;
 using Jobd.Ops;
+using Jobd.Outcomes;
 using Jobd.Resp;
 
 namespace Jobd.Runtime;
@@ -49,13 +50,27 @@ public sealed class Daemon
         _notifier = notifier;
         _workerId = workerId;
         _handlers = handlers;
+        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics(t => handlers.TryGet(t, out _));
     }
+
+    /// <summary>What /metrics reports; null without JOBD_METRICS_ADDR. Set its providers before RunAsync.</summary>
+    public Jobd.Ops.Metrics.DaemonMetrics? Metrics { get; }
+
+    /// <summary>How often to feed systemd's watchdog: half of WATCHDOG_USEC when it is meant for this process.</summary>
+    public TimeSpan? WatchdogInterval { get; init; } = WatchdogSettings.FromEnvironment();
+
+    /// <summary>Margin beyond the grace period asked of systemd at a stop: the last settlement, the log flush, exit.</summary>
+    public static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(3);
 
     public async Task<int> RunAsync(ShutdownSignals signals)
     {
         _log.Info($"jobd {VersionVerb.Version} starting as {_workerId}, pid {Environment.ProcessId}; redis {_config.Redis.Redacted()}; postgres {_config.Database?.Redacted() ?? "off"}");
         if (_config.Redis.SecurityWarning is { } warning) _log.Warn(warning);
         _notifier.Status("waiting for redis");
+        // Bound before Redis is reached, so that a scrape can tell "jobd up, Redis down".
+        await using var metricsServer = Metrics is null ? null : Jobd.Ops.Metrics.MetricsServer.TryStart(_config.MetricsAddress!, Metrics,
+            new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
+        if (Metrics is not null && metricsServer is null) return ExitCodes.Config;
 
         await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState);
         try
@@ -73,36 +88,66 @@ public sealed class Daemon
         }
 
         await WarnIfEvictingAsync(redis, signals.Graceful).ConfigureAwait(false);
+        try
+        {
+            if (!await WorkerScripts.TryLoadAsync(redis, _log, signals.Graceful).ConfigureAwait(false)) return ExitCodes.Config;
+        }
+        catch (OperationCanceledException)
+        {
+            return Stop(signals, "before the scripts were loaded");
+        }
 
         var clock = TimeProvider.System;
         var state = new LoopState(clock);
         var limits = new WorkerLimits(LeaseMs: (long)(3 * _config.Heartbeat.TotalMilliseconds),
             DoneTtlMs: (long)_config.DoneTtl.TotalMilliseconds, DeadTtlMs: (long)_config.DeadTtl.TotalMilliseconds,
             DeadCap: _config.DeadMax, MaxArgsBytes: _config.MaxJobBytes, MaxRecoveries: _config.MaxRecoveries,
-            TickBatch: TickBatch, WorkerTtlMs: (long)(15 * _config.Heartbeat.TotalMilliseconds));
+            TickBatch: TickBatch, WorkerTtlMs: (long)(15 * _config.Heartbeat.TotalMilliseconds),
+            OutboxCap: _config.Database is null ? 0 : _config.OutboxMax);
         var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
         // The loop's connection reports Redis going down and up; the control connection, to the same server,
         // would only say it twice.
         await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
-        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle);
+        await using var sink = _config.Database is { } database ? new SinkRunner(_config, database, _workerId, _log) : null;
+        if (sink is not null && Metrics is not null)
+        {
+            var status = sink.Sink.Status;
+            Metrics.OutboxLength = () => Math.Max(0, status.Outbox);
+            Metrics.PostgresUp = () => status.PostgresUp;
+        }
+        var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
+        var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron)
+        {
+            OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
+        };
         var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
-            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle);
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
+        {
+            OutcomeRecorded = sink is null ? null : sink.Sink.Nudge,
+            Status = _notifier.Enabled ? new LoopStatus(_notifier, state, clock) : null,
+            Metrics = Metrics?.Jobs,
+        };
 
         _notifier.Ready();
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
         using var stopTicker = new CancellationTokenSource();
         var tickerTask = ticker.RunAsync(stopTicker.Token);
-        var watchdogTask = FeedWatchdogAsync(state, stopTicker.Token);
+        sink?.Start();
+        var watchdogTask = FeedWatchdogAsync(state, redis, stopTicker.Token);
         using var onStop = signals.Graceful.Register(() =>
         {
             _notifier.Stopping();
+            // systemd's TimeoutStopSec may be shorter than the grace period the running job is given.
+            if (state.Job is not null) _notifier.ExtendTimeout(_config.ShutdownTimeout + ExecutionLoop.SettleMargin + StopMargin);
             _log.Info($"stopping on {signals.Received}: taking no more jobs" + (state.Job is { } j ? $", job {j.Id} has {_config.ShutdownTimeout.TotalSeconds:0.#}s to finish" : ""));
         });
         await loop.RunAsync(signals.Graceful, signals.Immediate, _config.ShutdownTimeout).ConfigureAwait(false);
         stopTicker.Cancel();
         await tickerTask.ConfigureAwait(false);
+        if (sink is not null) await sink.StopAsync().ConfigureAwait(false);
         await watchdogTask.ConfigureAwait(false);
+        loop.Status?.Dispose();
         if (recycle.Reason is { } reason && !signals.Graceful.IsCancellationRequested)
         {
             _notifier.Stopping();
@@ -136,16 +181,22 @@ public sealed class Daemon
         }
     }
 
-    private async Task FeedWatchdogAsync(LoopState state, CancellationToken stop)
+    /// <summary>
+    /// Pings while the loop is within its announced bound, or waiting for its Redis connection to come back: a
+    /// Redis outage is a dependency being down, not a wedged loop, and must not get jobd killed and restarted
+    /// (which would not bring Redis back either). The loop's connection reports Down only from the loop's own
+    /// calls, so a handler stuck while Redis is down still starves the watchdog.
+    /// </summary>
+    private async Task FeedWatchdogAsync(LoopState state, RedisClient loopRedis, CancellationToken stop)
     {
-        var interval = WatchdogSettings.FromEnvironment();
+        var interval = WatchdogInterval;
         if (interval is null) return;
         bool starving = false;
         try
         {
             while (true)
             {
-                if (state.IsHealthy(interval.Value))
+                if (state.IsHealthy(interval.Value) || loopRedis.State == RedisConnectionState.Down)
                 {
                     _notifier.Watchdog();
                     starving = false;
@@ -172,6 +223,7 @@ public sealed class Daemon
 
     private void OnRedisState(RedisConnectionState state, string reason)
     {
+        Metrics?.SetRedisUp(state == RedisConnectionState.Up);
         if (state == RedisConnectionState.Up)
         {
             _log.Info("redis up: " + reason);

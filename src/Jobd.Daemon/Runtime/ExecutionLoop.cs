@@ -36,6 +36,12 @@ public sealed class ExecutionLoop
     public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
     private long _takes;
 
+    /// <summary>systemd STATUS updates; null without NOTIFY_SOCKET.</summary>
+    public LoopStatus? Status { get; init; }
+
+    /// <summary>Job counters for /metrics; null without JOBD_METRICS_ADDR (then no clock is read per job).</summary>
+    public Jobd.Ops.Metrics.JobMetrics? Metrics { get; init; }
+
     public ExecutionLoop(RedisClient redis, WorkerProtocol protocol, JobRunner runner, LoopState state, ControlTicker ticker,
         Log log, SystemdNotifier notifier, string workerId, bool logJobs, RecycleGuard recycle)
     {
@@ -71,29 +77,45 @@ public sealed class ExecutionLoop
             if (stopping && settle.Kind == SettleKind.None) return;
             try
             {
+                _state.Progress(_redis.Options.CommandTimeout);
                 if (reclaim)
                 {
                     await ReclaimAsync(giveUp.Token).ConfigureAwait(false);
                     reclaim = false;
+                    _state.Progress(_redis.Options.CommandTimeout);
                 }
-                _state.Progress(_redis.Options.CommandTimeout);
-                var (settled, job) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 Report(settle, settled);
+                if (settled == SettleResult.Applied && settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
                 if (settle.Kind == SettleKind.Retry) _ticker.TickSoon();
                 settle = Settlement.Nothing;
+                if (outboxFull != _outboxFull)
+                {
+                    _outboxFull = outboxFull;
+                    if (outboxFull) _log.Warn("outbox full: outcomes are not reaching Postgres fast enough; taking no jobs until the result sink drains it (JOBD_OUTBOX_MAX)");
+                    else _log.Info("outbox below its cap again: taking jobs");
+                }
                 if (job is null)
                 {
                     if (stopping) return;
+                    if (outboxFull)
+                    {
+                        _notifier.Status("paused: outbox full, waiting for Postgres");
+                        idleAnnounced = false;
+                        await PauseAsync(stopWaiting.Token).ConfigureAwait(false);
+                        continue;
+                    }
                     if (woken) _ticker.TickSoon();
                     if (!idleAnnounced)
                     {
-                        _notifier.Status("idle, " + _state.JobsDone + " jobs done");
+                        Status?.Idle();
                         idleAnnounced = true;
                     }
                     woken = await WaitForWorkAsync(stopWaiting.Token).ConfigureAwait(false);
                     continue;
                 }
+                if (idleAnnounced) Status?.Busy();
                 idleAnnounced = woken = false;
                 settle = await RunJobAsync(job, graceful, immediate).ConfigureAwait(false);
             }
@@ -131,7 +153,7 @@ public sealed class ExecutionLoop
         if (settle.Kind == SettleKind.None) return;
         if (settled == SettleResult.LeaseLost)
             _log.Warn($"lease lost: job {settle.JobId} was recovered while this worker ran it; its outcome ({settle.Kind}) was not recorded");
-        else if (settle.Kind is SettleKind.Retry or SettleKind.Dead)
+        else if (settle.Kind is SettleKind.Retry or SettleKind.Dead && _log.IsEnabled(LogLevel.Warn))
             _log.Warn($"job {settle.JobId} {(settle.Kind == SettleKind.Dead ? "failed for good" : "failed, will retry")}: {settle.Text}");
         else if (settle.Kind == SettleKind.Requeue)
             _log.Info($"job {settle.JobId} put back in its queue, attempt unspent (stopped before it finished)");
@@ -141,16 +163,35 @@ public sealed class ExecutionLoop
     {
         _state.Started(job, _runner.TimeoutOf(job));
         _ticker.JobStarted();
-        if (_logJobs || _log.IsEnabled(LogLevel.Debug))
+        // Interpolation happens before the call: test the level first, so nothing is formatted for nobody.
+        if ((_logJobs || _log.IsEnabled(LogLevel.Debug)) && _log.IsEnabled(LogLevel.Info))
             _log.Info($"job {job.Id} {job.Type} started (queue {job.Queue}, attempt {job.Attempt}/{job.MaxAttempts})");
+        long startedAt = Metrics is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         var settle = await _runner.RunAsync(job, graceful, immediate).ConfigureAwait(false);
+        Metrics?.Record(job.Type, settle.Kind, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
         _state.Finished();
         _recycle.AfterJob(_state.JobsDone);
-        if (_logJobs && settle.Kind == SettleKind.Done) _log.Info($"job {job.Id} {job.Type} done");
+        AllocationPacer.Check();
+        if (_logJobs && settle.Kind == SettleKind.Done && _log.IsEnabled(LogLevel.Info)) _log.Info($"job {job.Id} {job.Type} done");
         return settle;
     }
 
-    private async Task<(SettleResult, RunningJob?)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
+    /// <summary>Called after each settlement that produced an outcome (the result sink drains the outbox).</summary>
+    public Action? OutcomeRecorded { get; init; }
+
+    private bool _outboxFull;
+
+    private async Task PauseAsync(CancellationToken stop)
+    {
+        _state.Progress(OutboxFullPause + _redis.Options.CommandTimeout);
+        try { await Task.Delay(OutboxFullPause, TimeProvider.System, stop).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+
+    /// <summary>How long a worker whose outbox is at its cap waits before looking again.</summary>
+    public static readonly TimeSpan OutboxFullPause = TimeSpan.FromMilliseconds(500);
+
+    private async Task<(SettleResult, RunningJob?, bool)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
     {
         _batch.Clear();
         _protocol.AppendTake(_batch, settle, _tokenPrefix + (++_takes).ToString(System.Globalization.CultureInfo.InvariantCulture), takeNext);

@@ -19,6 +19,9 @@ public sealed class LoopState
     {
         _clock = clock;
         _progressAt = clock.GetTimestamp();
+        // Being created counts as progress: the watchdog's first look comes before the loop's first step, and a
+        // zero bound made it report a stuck loop at every start.
+        _busyUntil = _progressAt;
     }
 
     public RunningJob? Job => Volatile.Read(ref _job);

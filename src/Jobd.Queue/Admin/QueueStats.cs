@@ -7,7 +7,8 @@ using Jobd.Resp;
 namespace Jobd.Queue.Admin;
 
 /// <summary>A live worker: its id, last heartbeat (Redis ms) and the job it holds, if any.</summary>
-public sealed record WorkerInfo(string Id, long HeartbeatMs, string? Job);
+/// <summary>Sink: the state its result sink last reported ("up", "down: ..."), null without one.</summary>
+public sealed record WorkerInfo(string Id, long HeartbeatMs, string? Job, string? Sink = null);
 
 /// <summary>A snapshot of one application's queues, read in two pipelined round trips.</summary>
 public sealed class QueueStats
@@ -27,6 +28,9 @@ public sealed class QueueStats
     /// <summary>Workers of {P}:workers whose hash has not expired, oldest heartbeat first.</summary>
     public required List<WorkerInfo> Workers { get; init; }
 
+    /// <summary>Outcomes in the outbox, not yet committed to Postgres (0 without DATABASE_URL).</summary>
+    public long Outbox { get; init; }
+
     /// <summary>Reads the snapshot: the queues of {P}:queues plus <paramref name="configuredQueues"/>.</summary>
     public static async ValueTask<QueueStats> ReadAsync(RedisClient redis, QueueKeys keys, IReadOnlyList<string> configuredQueues,
         CancellationToken cancellationToken = default)
@@ -39,6 +43,7 @@ public sealed class QueueStats
         batch.Begin(2).Arg("HGETALL").Arg(keys.Stats);
         batch.Begin(5).Arg("ZRANGE").Arg(keys.Workers).Arg(0).Arg(-1).Arg("WITHSCORES");
         batch.Begin(1).Arg("TIME");
+        batch.Begin(2).Arg("XLEN").Arg(keys.Outbox);
         var first = new RedisReply[batch.Count];
         await redis.ExecutePipelineAsync(batch, first, cancellationToken).ConfigureAwait(false);
         foreach (var r in first) r.ThrowIfError();
@@ -67,7 +72,7 @@ public sealed class QueueStats
         batch.Clear();
         foreach (var q in names) batch.Begin(2).Arg("LLEN").Arg(keys.Queue(q));
         for (int i = 0; i + 1 < workerEntries.Length; i += 2)
-            batch.Begin(4).Arg("HMGET").Arg(keys.Worker(workerEntries[i].AsString()!)).Arg("job").Arg("heartbeat");
+            batch.Begin(5).Arg("HMGET").Arg(keys.Worker(workerEntries[i].AsString()!)).Arg("job").Arg("heartbeat").Arg("sink");
         var second = new RedisReply[batch.Count];
         if (batch.Count > 0) await redis.ExecutePipelineAsync(batch, second, cancellationToken).ConfigureAwait(false);
 
@@ -80,7 +85,8 @@ public sealed class QueueStats
             var fields = second[n++].ThrowIfError().Items!;
             if (fields[1].IsNil) continue; // its hash expired: the worker fell silent, and no tick has pruned it yet
             var job = fields[0].AsString();
-            workers.Add(new WorkerInfo(workerEntries[i].AsString()!, (long)(ParseScore(workerEntries[i + 1].AsString())), string.IsNullOrEmpty(job) ? null : job));
+            workers.Add(new WorkerInfo(workerEntries[i].AsString()!, (long)(ParseScore(workerEntries[i + 1].AsString())),
+                string.IsNullOrEmpty(job) ? null : job, fields[2].AsString()));
         }
         return new QueueStats
         {
@@ -94,6 +100,7 @@ public sealed class QueueStats
             RetriedCount = retriedCount,
             RecoveredCount = recoveredCount,
             Workers = workers,
+            Outbox = first[7].Integer,
         };
     }
 

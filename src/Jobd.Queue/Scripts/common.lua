@@ -16,8 +16,31 @@ local function release_unique(P, job_key, id, u)
   if u and u ~= '' and redis.call('GET', P .. 'unique:' .. u) == id then redis.call('DEL', P .. 'unique:' .. u) end
 end
 
+-- The outbox: a stream the result sink drains into Postgres. An outcome is appended in the same script call
+-- that settles the job, so a crash can neither lose it nor re-run a finished job. OUTBOX stays nil for a
+-- worker without DATABASE_URL. The job's 'outcomes' counter numbers its outcomes: with the id it is the
+-- row's key in Postgres (attempts alone repeat after `jobd dead retry`).
+-- MAX_ARGS: arguments larger than this (a job refused as too large) are left out of the outcome. Args and text
+-- over 32 KB are cut (the sink then stores them as a JSON string), so the outbox stays small in bytes as well as
+-- entries, and a read of 500 entries (at most ~33 MB) stays below the reply limit.
+local OUTBOX, MAX_ARGS = nil, nil
+local OUTCOME_FIELD_MAX = 32768
+local function record_outcome(job_key, id, state, text, now, attempt)
+  if not OUTBOX then return end
+  local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'recoveries', 'enqueued_at', 'started_at', 'worker')
+  if MAX_ARGS and f[3] and #f[3] > MAX_ARGS then f[3] = '' end
+  if f[3] and #f[3] > OUTCOME_FIELD_MAX then f[3] = string.sub(f[3], 1, OUTCOME_FIELD_MAX) end
+  if #text > OUTCOME_FIELD_MAX then text = string.sub(text, 1, OUTCOME_FIELD_MAX) end
+  local seq = redis.call('HINCRBY', job_key, 'outcomes', 1)
+  redis.call('XADD', OUTBOX, '*', 'id', id, 'seq', seq, 'attempt', attempt or f[4] or 0, 'max_attempts', f[5] or 0,
+    'type', f[1] or '', 'queue', f[2] or '', 'state', state, 'recoveries', f[6] or 0, 'args', f[3] or '',
+    'text', text, 'enqueued_at', f[7] or '', 'started_at', f[8] or '', 'finished_at', now, 'worker', f[9] or '')
+end
+
 -- Dead jobs are kept dead_ttl ms and at most dead_cap of them: the oldest go first, hash and all.
-local function to_dead(P, dead_key, job_key, id, reason, now, dead_ttl, dead_cap)
+-- attempt: the attempt that died, when the hash already holds another (a recovery gives the attempt back).
+local function to_dead(P, dead_key, job_key, id, reason, now, dead_ttl, dead_cap, attempt)
+  record_outcome(job_key, id, 'dead', reason, now, attempt)
   redis.call('HSET', job_key, 'state', 'dead', 'last_error', reason, 'finished_at', now)
   redis.call('PEXPIRE', job_key, dead_ttl)
   redis.call('ZADD', dead_key, now, id)

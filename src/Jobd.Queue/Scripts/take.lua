@@ -20,11 +20,16 @@
 -- ARGV[9]  done ttl ms      ARGV[10] dead ttl ms      ARGV[11] dead cap (entries kept)
 -- ARGV[12] max args bytes (a larger job goes to dead unread)
 -- ARGV[13] key prefix "{P}:" (job, unique and queue keys are built from it; same slot as KEYS)
--- Returns {settled, job} where settled is 1 (applied or already applied by this token), 0 (lease lost: the
--- job was recovered and belongs to another take) or -1 (nothing to settle), and job is {} or
--- {id, type, queue, args, attempt, max_attempts, timeout_ms, recoveries, enqueued_at, token}.
+-- ARGV[14] outbox cap: 0 no outbox (no DATABASE_URL); otherwise outcomes go to {P}:outbox, and at this many
+--          entries nothing new is taken (the running job still settles) until the sink has drained it
+-- Returns {settled, job, paused} where settled is 1 (applied or already applied by this token), 0 (lease lost: the
+-- job was recovered and belongs to another take) or -1 (nothing to settle), job is {} or
+-- {id, type, queue, args, attempt, max_attempts, timeout_ms, recoveries, enqueued_at, token}, and paused is 1
+-- when nothing was taken because the outbox is at its cap, 0 otherwise.
 local P = ARGV[13]
 local now = now_ms()
+local outbox_cap = tonumber(ARGV[14])
+if outbox_cap > 0 then OUTBOX, MAX_ARGS = P .. 'outbox', tonumber(ARGV[12]) end
 
 local settled = -1
 local kind = ARGV[4]
@@ -41,12 +46,14 @@ if kind ~= '' then
     redis.call('ZREM', KEYS[1], id)
     if kind == 'done' then
       redis.call('HSET', job_key, 'state', 'done', 'result', ARGV[7], 'finished_at', now)
+      record_outcome(job_key, id, 'succeeded', ARGV[7], now)
       redis.call('PEXPIRE', job_key, ARGV[9])
       redis.call('HINCRBY', KEYS[5], 'done', 1)
       release_unique(P, job_key, id, unique or '')
     elseif kind == 'retry' and tonumber(attempt) < tonumber(max_attempts) then
       local due = now + tonumber(ARGV[8])
       redis.call('HSET', job_key, 'state', 'retry', 'last_error', ARGV[7], 'run_at', due)
+      record_outcome(job_key, id, 'failed', ARGV[7], now)
       redis.call('ZADD', KEYS[3], due, id)
       redis.call('HINCRBY', KEYS[5], 'retried', 1)
     elseif kind == 'retry' or kind == 'dead' then
@@ -64,6 +71,11 @@ if kind ~= '' then
   end
 end
 
+if OUTBOX and #KEYS > 6 and redis.call('XLEN', OUTBOX) >= outbox_cap then
+  if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
+  return {settled, {}, 1}
+end
+
 for k = 7, #KEYS do
   while true do
     local id = redis.call('RPOP', KEYS[k])
@@ -79,11 +91,11 @@ for k = 7, #KEYS do
         redis.call('HSET', job_key, 'state', 'running', 'attempt', attempt, 'token', ARGV[3], 'worker', ARGV[1], 'started_at', now)
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)
         redis.call('HSET', KEYS[2], 'job', id, 'token', ARGV[3])
-        return {settled, {id, f[1], f[2], f[3], attempt, f[5], f[6], f[7], f[8], ARGV[3]}}
+        return {settled, {id, f[1], f[2], f[3], attempt, f[5], f[6], f[7], f[8], ARGV[3]}, 0}
       end
     end
     -- An id without its hash (purged, or expired) is dropped: there is nothing left to run.
   end
 end
 if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
-return {settled, {}}
+return {settled, {}, 0}

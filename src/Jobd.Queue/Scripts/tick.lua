@@ -16,10 +16,13 @@
 -- ARGV[5] batch limit            ARGV[6] max recoveries before a job is dead
 -- ARGV[7] dead ttl ms            ARGV[8] dead cap
 -- ARGV[9] key prefix "{P}:"      ARGV[10] how long a silent worker stays listed, ms
+-- ARGV[11] 1: outcomes go to the outbox {P}:outbox (DATABASE_URL set); 0: no outbox
 -- Returns {moved, lease, next_ms, recovered, buried} where lease is 1 (extended), 0 (lost: the job was
 -- recovered or settled elsewhere) or -1 (no job); finished jobs need no trimming (their hashes expire); next_ms is the time until the earliest scheduled job or lease
--- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}.
+-- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}; outbox is the
+-- outbox's length (entries not yet in Postgres), -1 without an outbox.
 local P = ARGV[9]
+if ARGV[11] == '1' then OUTBOX = P .. 'outbox' end
 local now = now_ms()
 local limit = tonumber(ARGV[5])
 
@@ -69,7 +72,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
     -- A recovery does not spend an attempt: the job did not fail, its worker vanished.
     redis.call('HSET', job_key, 'recoveries', recoveries, 'attempt', math.max(0, tonumber(attempt) - 1), 'token', '')
     if recoveries >= max_recoveries then
-      to_dead(P, KEYS[5], job_key, id, 'worker_lost: its worker died while running it ' .. recoveries .. ' times', now, ARGV[7], ARGV[8])
+      to_dead(P, KEYS[5], job_key, id, 'worker_lost: its worker died while running it ' .. recoveries .. ' times', now, ARGV[7], ARGV[8], attempt)
       redis.call('HINCRBY', KEYS[6], 'dead', 1)
       table.insert(buried, id)
       table.insert(buried, worker or '')
@@ -95,4 +98,6 @@ for _, key in ipairs({KEYS[2], KEYS[1]}) do
     if next_ms < 0 or wait < next_ms then next_ms = wait end
   end
 end
-return {#due, lease, next_ms, recovered, buried}
+local outbox = -1
+if OUTBOX then outbox = redis.call('XLEN', OUTBOX) end
+return {#due, lease, next_ms, recovered, buried, outbox}

@@ -38,7 +38,7 @@ public sealed class CommandLineTests
     {
         Assert.Null(CommandLine.Parse(new[] { "ru\nn" }, out var error));
         Assert.DoesNotContain('\n', error);
-        Assert.Contains("usage: jobd [run|enqueue|stats|job|dead|config|version|help]", error);
+        Assert.Contains("usage: jobd [run|enqueue|stats|job|dead|cron|health|migrate|config|version|help]", error);
     }
 
     [Fact]

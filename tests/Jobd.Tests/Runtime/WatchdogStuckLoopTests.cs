@@ -1,0 +1,118 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Jobd.Config;
+using Jobd.Handlers;
+using Jobd.Ops;
+using Jobd.Queue;
+using Jobd.Resp;
+using Jobd.Runtime;
+using Jobd.Testing;
+using Xunit;
+
+namespace Jobd.Tests.Runtime;
+
+/// <summary>
+/// The watchdog's purpose: a loop stuck past the bound it announced (here a handler that ignores cancellation, so
+/// the job's timeout cannot end it) stops the WATCHDOG=1 pings, and systemd would kill the process. The real
+/// daemon, Redis and datagram socket; only the handler is the test's, as a compiled-in handler would be.
+/// </summary>
+public sealed class WatchdogStuckLoopTests
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
+
+    [Fact]
+    public async Task A_handler_stuck_past_its_timeout_stops_the_pings_until_it_returns()
+    {
+        using var db = await TestRedis.LeaseAsync();
+        var config = ConfigLoader.Load(new Dictionary<string, string>
+        {
+            ["REDIS_URL"] = db.Url,
+            ["JOBD_MAX_JOBS"] = "1", // the daemon recycles after the stuck job: the test's way to end it
+            ["JOBD_LOG_JOBS"] = "1",
+        });
+        var lines = new LineStream();
+        var log = new Log(lines, LogFormat.Text, LogLevel.Info, TimeProvider.System);
+        await using var listener = new NotifySocketListener();
+        using var notifier = new SystemdNotifier(listener.SocketPath);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var handlers = HandlerRegistry.WithBuiltIns().Register("stuck", new IgnoresCancellation(release.Task));
+        using var signals = new ShutdownSignals();
+        var daemon = new Daemon(config, log, notifier, WorkerIdentity.ForThisProcess(), handlers) { WatchdogInterval = Interval };
+        var run = daemon.RunAsync(signals);
+
+        await listener.Lines.WaitAsync(l => l == "WATCHDOG=1", Wait, "the first ping");
+        await using (var redis = new RedisClient(config.Redis))
+            await new JobProducer(redis, config.Keys).EnqueueAsync(new EnqueueRequest { Type = "stuck", Timeout = TimeSpan.FromSeconds(1) });
+        await lines.Lines.WaitAsync(l => l.Contains("stuck started", StringComparison.Ordinal), Wait, "the job to start");
+        int pingsWhileWithinBound = Count(listener);
+
+        // Bound: the 1 s timeout, plus one interval of slack; then the feeder says so once and stops pinging.
+        await lines.Lines.WaitAsync(l => l.Contains("the execution loop is past its deadline (job", StringComparison.Ordinal), Wait, "the starving line");
+        int atStarving = Count(listener);
+        Assert.True(atStarving > pingsWhileWithinBound, "pings continue while the job is within its timeout");
+        await Task.Delay(Interval * 5);
+        Assert.Equal(atStarving, Count(listener));
+
+        release.SetResult();
+        await lines.Lines.WaitAsync(l => l.Contains("recycling", StringComparison.Ordinal), Wait, "the daemon to finish the job and recycle");
+        Assert.Equal(75, await run.WaitAsync(Wait));
+        Assert.Single(lines.Lines.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
+    }
+
+    private static int Count(NotifySocketListener listener)
+    {
+        int n = 0;
+        foreach (var l in listener.Lines.Snapshot()) if (l == "WATCHDOG=1") n++;
+        return n;
+    }
+
+    /// <summary>A wedged handler: awaits a release that the test holds and ignores its cancellation token.</summary>
+    private sealed class IgnoresCancellation : IJobHandler
+    {
+        private readonly Task _release;
+        public IgnoresCancellation(Task release) => _release = release;
+
+        public async ValueTask<JobOutcome> RunAsync(RunningJob job, CancellationToken cancellationToken)
+        {
+            await _release.ConfigureAwait(false);
+            return JobOutcome.Success();
+        }
+    }
+
+    /// <summary>The log's output, announced line by line.</summary>
+    private sealed class LineStream : Stream
+    {
+        private readonly StringBuilder _partial = new();
+        public TestSignal<string> Lines { get; } = new();
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            _partial.Append(Encoding.UTF8.GetString(buffer));
+            var text = _partial.ToString();
+            int nl;
+            while ((nl = text.IndexOf('\n')) >= 0)
+            {
+                Lines.Announce(text[..nl]);
+                text = text[(nl + 1)..];
+            }
+            _partial.Clear().Append(text);
+        }
+
+        public override void Flush() { }
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}
