@@ -10,6 +10,7 @@ using static Jobd.Tests.Handlers.HandlerTestJobs;
 
 namespace Jobd.Tests.Handlers;
 
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class ExecRouteHandlerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("jobd-exec-").FullName;
