@@ -1,10 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 
 namespace Jobd.Handlers;
 
 /// <summary>Job type → handler, filled at start-up (compiled-in handlers here; routes later) and then read-only.</summary>
-public sealed class HandlerRegistry
+public sealed class HandlerRegistry : IAsyncDisposable
 {
     private readonly Dictionary<string, IJobHandler> _handlers = new(StringComparer.Ordinal);
 
@@ -41,4 +42,15 @@ public sealed class HandlerRegistry
         .Register("noop", new NoopHandler())
         .Register("sleep", new SleepHandler())
         .Register("fail", new FailHandler());
+
+    private readonly List<IAsyncDisposable> _owned = new();
+
+    /// <summary>Something the handlers share (the sql routes' data source), closed when the worker stops.</summary>
+    public void Own(IAsyncDisposable resource) => _owned.Add(resource);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var r in _owned) await r.DisposeAsync().ConfigureAwait(false);
+        _owned.Clear();
+    }
 }

@@ -7,7 +7,7 @@ namespace Jobd.Tests.Handlers;
 
 internal static class HandlerTestJobs
 {
-    public static RunningJob Job(string type = "t1", string args = "{\"a\":1}", int attempt = 1) => new()
+    public static RunningJob Job(string type = "t1", string args = "{\"a\":1}", int attempt = 1, long? timeoutMs = null) => new()
     {
         Id = "j-" + System.Guid.NewGuid().ToString("N")[..12],
         Type = type,
@@ -15,7 +15,7 @@ internal static class HandlerTestJobs
         ArgsJson = args,
         Attempt = attempt,
         MaxAttempts = 5,
-        TimeoutMs = null,
+        TimeoutMs = timeoutMs,
         Recoveries = 0,
         EnqueuedAtMs = 1_700_000_000_000,
         Token = "tok",

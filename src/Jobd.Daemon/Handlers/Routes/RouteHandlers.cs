@@ -20,7 +20,7 @@ public static class RouteHandlers
         {
             RouteKind.Http => new HttpRouteHandler(http!, route, table, Jobd.Cli.VersionVerb.Version),
             RouteKind.Exec => new Exec.ExecRouteHandler(route, table, ConfigLoader.ProcessEnvironment()),
-            _ => Sql.SqlRoutes.Create(route, config, ref sql),
+            _ => Sql.SqlRoutes.Create(route, config, registry, ref sql),
         };
         foreach (var (type, route) in table.ByType) registry.Register(type, Create(route));
         if (table.Default is { } d) registry.SetFallback(Create(d));
