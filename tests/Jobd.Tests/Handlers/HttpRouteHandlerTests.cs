@@ -7,6 +7,7 @@ using System.Threading.Tasks;
 using Jobd.Handlers;
 using Jobd.Handlers.Http;
 using Jobd.Handlers.Routes;
+using Jobd.Testing;
 using Xunit;
 using static Jobd.Tests.Handlers.HandlerTestJobs;
 

@@ -66,11 +66,17 @@ public sealed class SqlRouteHandler : IJobHandler
             }
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (PostgresException e) when (!cancellationToken.IsCancellationRequested)
+        catch (NpgsqlException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // The job's timeout or a shutdown cancelled the command (statement_timeout may have fired in the same
+            // instant): the runner decides between a timeout retry and putting the job back.
+            throw new OperationCanceledException("sql: cancelled", e, cancellationToken);
+        }
+        catch (PostgresException e)
         {
             return Classify(e, timeout);
         }
-        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+        catch (NpgsqlException e)
         {
             // Not an error the server raised: the connection failed, broke or timed out on the client side.
             return JobOutcome.RetryLater("sql: connection: " + ResultText.Excerpt(Jobd.Postgres.PostgresDataSource.Describe(e), ErrorExcerptChars));

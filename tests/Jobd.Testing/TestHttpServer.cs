@@ -4,9 +4,8 @@ using System.IO;
 using System.Net;
 using System.Threading;
 using System.Threading.Tasks;
-using Jobd.Testing;
 
-namespace Jobd.Tests.Handlers;
+namespace Jobd.Testing;
 
 /// <summary>A real HTTP/1.1 server (HttpListener) on a free port; each request is answered by <see cref="Respond"/>.</summary>
 public sealed class TestHttpServer : IAsyncDisposable
