@@ -112,17 +112,17 @@ public static class ConfigSchema
         "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM is set (systemd), text otherwise.");
 
     public static readonly ConfigVariable Route = new(Prefix + "ROUTE_<TYPE>",
-        "http:<url> | exec:<program> [args…] | sql:[schema.]function", null,
-        "Runs jobs of type <TYPE> by a POST to the URL, a program (job JSON on stdin, no shell) or a Postgres function (docs/handlers.md). A compiled-in handler of the same type is refused at start-up.",
+        "http:URL, exec:PROGRAM [ARGS…] or sql:[SCHEMA.]FUNCTION", null,
+        "Runs jobs of the type after JOBD_ROUTE_ by a POST to the URL, a program (job JSON on stdin, no shell) or a Postgres function (docs/handlers.md). A compiled-in handler of the same type is refused at start-up.",
         familyPrefix: Prefix + "ROUTE_");
 
     public static readonly ConfigVariable DefaultRoute = new(Prefix + "DEFAULT_ROUTE",
-        "as JOBD_ROUTE_<TYPE>; {type} allowed in an http URL's path or query", null,
+        "as JOBD_ROUTE_*; {type} allowed in an http URL's path or query", null,
         "The route for every type without a handler or route of its own; {type} is replaced by the percent-encoded job type.");
 
     public static readonly ConfigVariable HttpSecret = new(Prefix + "HTTP_SECRET",
         "text, at least 16 characters", null,
-        "Signs each http request: X-Jobd-Signature: t=<unix>,v1=<hex HMAC-SHA256 of \"<unix>.<body>\">. Never printed.");
+        "Signs each http request: X-Jobd-Signature: t=UNIX,v1=HEX, the HMAC-SHA256 of \"UNIX.BODY\" (docs/handlers.md). Never printed.");
 
     public static readonly ConfigVariable HttpSecretNext = new(Prefix + "HTTP_SECRET_NEXT",
         "text, at least 16 characters", null,
@@ -138,7 +138,7 @@ public static class ConfigSchema
 
     public static readonly ConfigVariable MaxResultBytes = new(Prefix + "MAX_RESULT_BYTES",
         "size, 1KB–16MB", "64KB",
-        "The most of an http body or a program's stdout kept as a job's result; more is read and discarded, and the result is marked truncated.");
+        "The most of an http body, a program's stdout or a sql function's JSON kept as a job's result; more is discarded, and the result is marked truncated.");
 
     public static readonly ConfigVariable ExecEnv = new(Prefix + "EXEC_ENV",
         "comma-separated variable names", Jobd.Handlers.Routes.RouteTable.ExecEnvDefault,
