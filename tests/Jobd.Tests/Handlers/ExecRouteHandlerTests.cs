@@ -110,26 +110,66 @@ public sealed class ExecRouteHandlerTests : IDisposable
         Assert.False(File.Exists(marker));
     }
 
-    [Fact]
-    public async Task A_timeout_kills_the_whole_tree_including_a_child_that_ignores_sigterm()
+    /// <summary>A script whose shell and grandchild both ignore SIGTERM; each writes its pid once it runs.</summary>
+    private (string Script, string Pids) StubbornTree()
     {
         var pids = Path.Combine(_dir, "pids");
         var s = Script("tree.sh",
             "trap '' TERM\n" +
-            "(trap '' TERM; echo $$ >/dev/null; sh -c 'trap \"\" TERM; echo $$ >> " + pids + "; while :; do sleep 1; done' & wait) &\n" +
+            "(trap '' TERM; sh -c 'trap \"\" TERM; echo $$ >> " + pids + "; while :; do sleep 1; done' & wait) &\n" +
             "echo $$ >> " + pids + "\n" +
             "while :; do sleep 1; done");
-        var outcome = await Run(Handler(s), timeoutMs: 1500);
-        Assert.Equal(OutcomeKind.Retry, outcome.Kind);
+        return (s, pids);
+    }
+
+    private static async Task AssertGone(string pids)
+    {
         var all = File.ReadAllLines(pids);
         Assert.Equal(2, all.Length);
         foreach (var line in all)
         {
             int pid = int.Parse(line);
-            // Gone, or at most a zombie waiting for init: wait for init to reap it.
+            // Gone, or at most a zombie of an orphan that init has yet to reap: wait for init.
             for (int i = 0; i < 200 && File.Exists("/proc/" + pid + "/stat"); i++) await Task.Delay(25);
             Assert.False(File.Exists("/proc/" + pid + "/stat"), "pid " + pid + " still exists");
         }
+    }
+
+    private static async Task<bool> BothStarted(string pids)
+    {
+        for (int i = 0; i < 400; i++)
+        {
+            if (File.Exists(pids) && File.ReadAllLines(pids).Length == 2) return true;
+            await Task.Delay(25);
+        }
+        return false;
+    }
+
+    [Fact]
+    public async Task A_timeout_kills_the_whole_tree_including_a_child_that_ignores_sigterm_and_retries()
+    {
+        var (script, pids) = StubbornTree();
+        var registry = new HandlerRegistry().Register("t1", Handler(script));
+        var runner = new Jobd.Runtime.JobRunner(registry, TimeSpan.FromMilliseconds(1500), TimeSpan.FromSeconds(1));
+        var settlement = await runner.RunAsync(Job(), CancellationToken.None, CancellationToken.None);
+        Assert.Equal(Jobd.Queue.SettleKind.Retry, settlement.Kind);
+        Assert.Equal("timeout after 1.5s", settlement.Text);
+        await AssertGone(pids);
+    }
+
+    [Fact]
+    public async Task A_shutdown_kills_the_whole_tree_and_puts_the_job_back()
+    {
+        var (script, pids) = StubbornTree();
+        var registry = new HandlerRegistry().Register("t1", Handler(script));
+        var runner = new Jobd.Runtime.JobRunner(registry, TimeSpan.FromMinutes(5), TimeSpan.FromMilliseconds(100));
+        using var graceful = new CancellationTokenSource();
+        var run = runner.RunAsync(Job(), graceful.Token, CancellationToken.None);
+        Assert.True(await BothStarted(pids), "the script did not start its tree");
+        graceful.Cancel();
+        var settlement = await run;
+        Assert.Equal(Jobd.Queue.SettleKind.Requeue, settlement.Kind);
+        await AssertGone(pids);
     }
 }
 

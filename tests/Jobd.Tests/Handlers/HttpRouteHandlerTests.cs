@@ -112,10 +112,12 @@ public sealed class HttpRouteHandlerTests
     {
         var release = new TaskCompletionSource();
         await using var server = new TestHttpServer(async (_, r) => { await release.Task; await TestHttpServer.Write(r, 200, "{}"); });
-        var outcome = await Run(Handler(server), timeoutMs: 300);
+        var registry = new HandlerRegistry().Register("t1", Handler(server));
+        var runner = new Jobd.Runtime.JobRunner(registry, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(1));
+        var settlement = await runner.RunAsync(Job(), CancellationToken.None, CancellationToken.None);
         release.SetResult();
-        Assert.Equal(OutcomeKind.Retry, outcome.Kind);
-        Assert.Contains("timeout", outcome.Error);
+        Assert.Equal(Jobd.Queue.SettleKind.Retry, settlement.Kind);
+        Assert.Equal("timeout after 0.3s", settlement.Text);
     }
 
     [Fact]

@@ -76,7 +76,8 @@ public sealed class ExecRouteHandler : IJobHandler
             // Reap the child (Process waits for it); the pipes close once the whole tree is gone.
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
             await DrainAsync(stdout, stderr, stdin).ConfigureAwait(false);
-            return JobOutcome.RetryLater("exec: killed (process tree) at the job timeout or shutdown");
+            // The runner tells a timeout (retry) from a shutdown (the job goes back, attempt unspent).
+            throw;
         }
         // Output may still be open in a grandchild that outlived the program: it is not waited for beyond the job.
         var (outBytes, outLength, truncated) = await stdout.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -71,9 +71,11 @@ public sealed class HttpRouteHandler : IJobHandler
                 return await OutcomeAsync(response, status, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return JobOutcome.RetryLater("http: no response before the job timeout (or shutdown)");
+            // The handler's own ConnectTimeout, not the job's token: the runner's cancellation (timeout: retry;
+            // shutdown: the job goes back unspent) propagates untouched.
+            return JobOutcome.RetryLater("http: connection timed out");
         }
         catch (HttpRequestException e)
         {
