@@ -180,4 +180,23 @@ public sealed class SqlRouteHandlerTests : IAsyncLifetime
         Assert.StartsWith("sql: connection: ", outcome.Error);
         Assert.DoesNotContain("u:p", outcome.Error);
     }
+
+    [Fact]
+    public async Task Behind_pgbouncer_in_transaction_mode_the_timeout_holds_for_its_job_only()
+    {
+        await Execute($"create function {_pg.Schema}.timeout_seen(a jsonb) returns text language sql as $$ select current_setting('statement_timeout') $$");
+        var cs = new NpgsqlConnectionStringBuilder(_pg.ConnectionString);
+        await using var bouncer = await PgBouncer.StartAsync(cs.Host!, cs.Port, cs.Username!);
+        var url = $"postgres://{cs.Username}@127.0.0.1:{bouncer.Port}/{cs.Database}?sslmode=disable";
+        _registry = new HandlerRegistry();
+        RouteHandlers.Register(_registry, LoadConfig(("JOBD_ROUTE_t1", "sql:" + _pg.Schema + ".timeout_seen"), ("DATABASE_URL", url)));
+        Assert.True(_registry.TryGet("t1", out var h));
+        Assert.Equal("\"1500ms\"", (await Run(h, timeoutMs: 1500)).Result);
+        Assert.Equal("\"7s\"", (await Run(h, timeoutMs: 7000)).Result);
+        // The setting was transaction-local: the server connection PgBouncer hands out next has none of it.
+        await using var conn = new NpgsqlConnection($"Host=127.0.0.1;Port={bouncer.Port};Username={cs.Username};Database={cs.Database};SSL Mode=Disable;No Reset On Close=true");
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand("show statement_timeout", conn);
+        Assert.Equal("0", await cmd.ExecuteScalarAsync());
+    }
 }

@@ -56,7 +56,7 @@ public sealed class SqlRouteHandler : IJobHandler
             var setTimeout = new NpgsqlBatchCommand("select set_config('statement_timeout', $1, true)");
             setTimeout.Parameters.Add(new NpgsqlParameter { Value = timeoutMs.ToString(CultureInfo.InvariantCulture) });
             var call = new NpgsqlBatchCommand(_call);
-            call.Parameters.Add(new NpgsqlParameter { Value = job.ArgsJson });
+            call.Parameters.Add(new NpgsqlParameter { Value = job.ArgsJson.Length == 0 ? "null" : job.ArgsJson });
             batch.BatchCommands.Add(setTimeout);
             batch.BatchCommands.Add(call);
             await using (var reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
