@@ -84,6 +84,23 @@ public sealed class ExecRouteHandlerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_background_process_holding_stdout_does_not_hold_the_job()
+    {
+        var pidFile = Path.Combine(_dir, "bg");
+        var s = Script("bg.sh", "sleep 30 & echo $! > " + pidFile + "; echo '{\"started\":true}'; exit 0");
+        try
+        {
+            var outcome = await Run(Handler(s), timeoutMs: 20_000);
+            Assert.Equal(OutcomeKind.Succeeded, outcome.Kind);
+            Assert.Equal("{\"started\":true}\n", outcome.Result);
+        }
+        finally
+        {
+            if (File.Exists(pidFile)) System.Diagnostics.Process.GetProcessById(int.Parse(File.ReadAllText(pidFile).Trim())).Kill();
+        }
+    }
+
+    [Fact]
     public async Task The_environment_holds_only_the_allowlist_and_the_job_variables()
     {
         var env = new Dictionary<string, string> { ["PATH"] = "/usr/bin:/bin", ["SECRET_TOKEN"] = "hunter2", ["LANG"] = "C.UTF-8" };

@@ -23,6 +23,7 @@ public sealed class ExecRouteHandler : IJobHandler
     public const int RetryExitCode = 75;
     private const int StderrTailBytes = 2048;
     private static readonly TimeSpan KillGrace = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan OutputGrace = TimeSpan.FromSeconds(1);
 
     private readonly string[] _argv;
     private readonly RouteTable _settings;
@@ -63,9 +64,10 @@ public sealed class ExecRouteHandler : IJobHandler
             return JobOutcome.Fail("exec: cannot start " + _argv[0] + ": " + e.Message);
         }
 
-        var stdout = ReadBoundedAsync(process.StandardOutput.BaseStream, (int)_settings.MaxResultBytes);
+        var stdout = new OutputCapture(process.StandardOutput.BaseStream, (int)_settings.MaxResultBytes);
         var stderr = ReadTailAsync(process.StandardError.BaseStream, StderrTailBytes);
         var stdin = WriteStdinAsync(process.StandardInput.BaseStream, HttpEnvelope.Write(job));
+        var pipes = Task.WhenAll(stdout.Completion, stderr, stdin);
         try
         {
             await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
@@ -73,37 +75,33 @@ public sealed class ExecRouteHandler : IJobHandler
         catch (OperationCanceledException)
         {
             await ProcessTree.KillAsync(process.Id, KillGrace).ConfigureAwait(false);
-            // Reap the child (Process waits for it); the pipes close once the whole tree is gone.
+            // Reap the child (Process waits for it); the pipes close once the whole tree is gone, unless a process
+            // that left the tree holds them: they are not waited for beyond the grace.
             await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            await DrainAsync(stdout, stderr, stdin).ConfigureAwait(false);
+            await WaitQuietlyAsync(pipes, KillGrace).ConfigureAwait(false);
+            stdout.TakeResult();
             // The runner tells a timeout (retry) from a shutdown (the job goes back, attempt unspent).
             throw;
         }
-        // Output may still be open in a grandchild that outlived the program: it is not waited for beyond the job.
-        var (outBytes, outLength, truncated) = await stdout.WaitAsync(cancellationToken).ConfigureAwait(false);
-        var errTail = await stderr.WaitAsync(cancellationToken).ConfigureAwait(false);
-        await stdin.ConfigureAwait(false);
-        try
-        {
-            int code = process.ExitCode;
-            if (code == 0) return JobOutcome.Success(ResultText.FromBytes(outBytes.AsSpan(0, outLength), truncated));
-            var error = "exec: exit " + code + (errTail.Length > 0 ? ": " + ResultText.Excerpt(errTail, StderrTailBytes) : "");
-            return code == RetryExitCode ? JobOutcome.RetryLater(error) : JobOutcome.Fail(error);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(outBytes);
-        }
+        // A background process the program left running may hold its stdout, stderr or stdin open: the program's
+        // outcome does not wait for it beyond a short grace.
+        await WaitQuietlyAsync(pipes, OutputGrace, cancellationToken).ConfigureAwait(false);
+        int code = process.ExitCode;
+        var result = stdout.TakeResult();
+        if (code == 0) return JobOutcome.Success(result);
+        var errTail = stderr.IsCompletedSuccessfully ? stderr.Result : "";
+        var error = "exec: exit " + code + (errTail.Length > 0 ? ": " + ResultText.Excerpt(errTail, StderrTailBytes) : "");
+        return code == RetryExitCode ? JobOutcome.RetryLater(error) : JobOutcome.Fail(error);
     }
 
-    private static async Task DrainAsync(Task<(byte[], int, bool)> stdout, Task<string> stderr, Task stdin)
+    private static async Task WaitQuietlyAsync(Task pipes, TimeSpan grace, CancellationToken cancellationToken = default)
     {
         try
         {
-            var (b, _, _) = await stdout.ConfigureAwait(false);
-            ArrayPool<byte>.Shared.Return(b);
-            await stderr.ConfigureAwait(false);
-            await stdin.ConfigureAwait(false);
+            await pipes.WaitAsync(grace, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
         }
         catch (IOException)
         {
@@ -124,35 +122,6 @@ public sealed class ExecRouteHandler : IJobHandler
         {
             try { stdin.Dispose(); } catch (IOException) { }
         }
-    }
-
-    private static async Task<(byte[], int, bool)> ReadBoundedAsync(Stream stream, int limit)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(limit);
-        int length = 0;
-        bool truncated = false;
-        while (true)
-        {
-            if (length < limit)
-            {
-                int n = await stream.ReadAsync(buffer.AsMemory(length, limit - length)).ConfigureAwait(false);
-                if (n == 0) break;
-                length += n;
-                continue;
-            }
-            // Over the limit: keep reading (so the program is not blocked on a full pipe) and discard.
-            var scratch = ArrayPool<byte>.Shared.Rent(16384);
-            try
-            {
-                while (await stream.ReadAsync(scratch.AsMemory()).ConfigureAwait(false) > 0) truncated = true;
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(scratch);
-            }
-            break;
-        }
-        return (buffer, length, truncated);
     }
 
     /// <summary>The last <paramref name="keep"/> bytes of the stream, as text.</summary>
