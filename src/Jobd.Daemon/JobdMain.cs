@@ -112,6 +112,7 @@ public static class JobdMain
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         handlers.Register("ledger", new Jobd.Handlers.LedgerHandler(config.LedgerDir));
         register?.Invoke(handlers);
+        Jobd.Handlers.Routes.RouteHandlers.Register(handlers, config);
         return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);
     }
 }

@@ -43,6 +43,7 @@ public static class ConfigLoader
         {
             Redis = redis,
             Database = dbText is null ? null : DatabaseSettings.Parse(dbText),
+            Routes = Jobd.Handlers.Routes.RouteTable.Load(reader, dbText is null ? null : DatabaseSettings.Parse(dbText)),
             Keys = new Jobd.Queue.QueueKeys(prefix),
             MaxJobBytes = maxJobBytes,
             Queues = reader.List(ConfigSchema.Queues, "default", Jobd.Queue.Names.IsQueue, Jobd.Queue.Names.QueueRule),

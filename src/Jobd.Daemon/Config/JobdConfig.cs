@@ -53,6 +53,8 @@ public sealed class JobdConfig
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
     public required LogFormat LogFormat { get; init; }
 
+    /// <summary>Routes (JOBD_ROUTE_*, JOBD_DEFAULT_ROUTE) and the settings of the http/exec/sql handlers.</summary>
+    public required Jobd.Handlers.Routes.RouteTable Routes { get; init; }
     /// <summary>Cron schedules, their zone and catch-up window; no entries when none is configured.</summary>
     public required Jobd.Cron.CronSettings Cron { get; init; }
     /// <summary>JOBD_METRICS_ADDR; null when unset: no metrics endpoint.</summary>
