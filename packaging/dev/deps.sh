@@ -16,6 +16,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
 # The protocol tests run PROTOCOL.md's Python example with Debian's interpreter and plain redis-py.
 /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || need+=(python3-redis)
+# docs/handlers.md's signature receivers are run as written: Python (above) and Node.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
 # Native AOT links with clang and zlib.
 command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1 || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
