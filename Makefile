@@ -4,7 +4,7 @@ TFM ?= net9.0
 RID ?= linux-x64
 BIN := artifacts/jobd/jobd
 
-.PHONY: all setup publish build test run stop-local clean reference bench bench-smoke publish-bench
+.PHONY: all setup publish build test run stop-local clean reference deb bench bench-smoke publish-bench
 
 all: publish
 
@@ -43,6 +43,10 @@ reference: publish
 	$(BIN) config --reference > artifacts/reference.md
 	awk '/config-reference:begin/ { print; while ((getline l < "artifacts/reference.md") > 0) print l; skip = 1; next } \
 	     /config-reference:end/ { skip = 0 } !skip { print }' README.md > artifacts/README.md && mv artifacts/README.md README.md
+
+## Debian package artifacts/jobd_<version>_amd64.deb (binary, systemd unit, /etc/jobd/jobd.env); see packaging/README.md.
+deb: publish
+	./packaging/deb/build-deb.sh artifacts
 
 clean:
 	rm -rf artifacts src/*/bin src/*/obj tests/*/bin tests/*/obj

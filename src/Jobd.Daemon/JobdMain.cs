@@ -110,7 +110,9 @@ public static class JobdMain
         if (cmd.Verb == Verb.Migrate) return await MigrateVerb.RunAsync(config, Console.Out, Console.Error).ConfigureAwait(false);
         if (cmd.Verb == Verb.Health) return await HealthVerb.RunAsync(cmd, config, Console.Out).ConfigureAwait(false);
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
+        handlers.Register("ledger", new Jobd.Handlers.LedgerHandler(config.LedgerDir));
         register?.Invoke(handlers);
+        Jobd.Handlers.Routes.RouteHandlers.Register(handlers, config);
         return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);
     }
 }

@@ -3,6 +3,8 @@
 // state (Up, Down) exactly once through the callback, never once per attempt, with a one-line reason free of secrets;
 // 3. drop a connection as soon as a command on it fails with RedisConnectionException, and rethrow that exception:
 // the caller decides whether to retry (the command may have run). It never retries a command by itself.
+// Topology (RedisClient.Topology.cs): follows MOVED/ASK of Redis Cluster, resolves the primary through Sentinel and
+// treats READONLY as an outage.
 // Thread-safety: NOT thread-safe; one caller at a time (the daemon gives each loop a client of its own).
 using System;
 using System.Runtime.CompilerServices;
@@ -16,7 +18,7 @@ namespace Jobd.Resp;
 /// give each loop (the blocking fetch, the control tick) a client of its own. Commands are never retried here:
 /// a <see cref="RedisConnectionException"/> reaches the caller, and the next call reconnects.
 /// </summary>
-public sealed class RedisClient : IAsyncDisposable
+public sealed partial class RedisClient : IAsyncDisposable
 {
     private readonly Action<RedisConnectionState, string>? _stateChanged;
     private readonly TimeProvider _time;
@@ -75,6 +77,7 @@ public sealed class RedisClient : IAsyncDisposable
         try
         {
             await connection.ExecutePipelineAsync(batch, replies, cancellationToken).ConfigureAwait(false);
+            if (HasTopologyReply(replies, batch.Count)) await FollowPipelineAsync(connection, batch, replies, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisConnectionException or OperationCanceledException)
         {
@@ -96,6 +99,10 @@ public sealed class RedisClient : IAsyncDisposable
         {
             await Drop(connection, e).ConfigureAwait(false);
             throw;
+        }
+        catch (RedisServerException e) when (ClusterRedirect.IsTopologyReply(e))
+        {
+            return await FollowAsync(connection, e, run, state, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -120,14 +127,14 @@ public sealed class RedisClient : IAsyncDisposable
             cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                var connection = await RedisConnection.ConnectAsync(Options, cancellationToken).ConfigureAwait(false);
+                var connection = await ConnectTargetAsync(cancellationToken).ConfigureAwait(false);
                 if (_disposed)
                 {
                     await connection.DisposeAsync().ConfigureAwait(false);
                     throw new ObjectDisposedException(nameof(RedisClient));
                 }
                 _connection = connection;
-                Report(RedisConnectionState.Up, UpReason());
+                Report(RedisConnectionState.Up, UpReason(connection));
                 return connection;
             }
             catch (Exception e) when (e is RedisConnectionException or RedisServerException && !cancellationToken.IsCancellationRequested)
@@ -144,13 +151,14 @@ public sealed class RedisClient : IAsyncDisposable
     {
         double min = Math.Max(1, Options.ReconnectBackoffMin.TotalMilliseconds);
         double max = Math.Max(min, Options.ReconnectBackoffMax.TotalMilliseconds);
+        if (Options.UsesSentinel) max = Math.Min(max, Math.Max(min, SentinelBackoffMax.TotalMilliseconds));
         double exponential = Math.Min(max, min * Math.Pow(2, Math.Min(attempt, 30)));
         return TimeSpan.FromMilliseconds(exponential * (0.5 + Random.Shared.NextDouble() * 0.5));
     }
 
-    private string UpReason()
+    private string UpReason(RedisConnection connection)
     {
-        string up = "connected to " + Options.Redacted();
+        string up = "connected to " + Options.Redacted() + TargetNote(connection);
         return Options.SecurityWarning is { } warning ? up + "; WARNING: " + warning : up;
     }
 

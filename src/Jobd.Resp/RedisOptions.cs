@@ -52,12 +52,18 @@ public sealed partial record RedisOptions
     public string Redacted()
     {
         var sb = new StringBuilder(64);
-        sb.Append(UseTls ? "rediss://" : "redis://");
+        bool sentinel = UsesSentinel;
+        sb.Append(UseTls ? "rediss" : "redis").Append(sentinel ? "+sentinel://" : "://");
         if (User is not null || Password is not null)
         {
             if (User is not null) sb.Append(Uri.EscapeDataString(User));
             if (Password is not null) sb.Append(":***");
             sb.Append('@');
+        }
+        if (sentinel)
+        {
+            AppendSentinelTarget(sb);
+            return sb.ToString();
         }
         if (Host.Contains(':')) sb.Append('[').Append(Host).Append(']');
         else sb.Append(Host);
@@ -68,7 +74,10 @@ public sealed partial record RedisOptions
     /// <summary>Where it connects, never the password (a record's generated ToString would print it).</summary>
     public override string ToString() => Redacted();
 
-    /// <summary>Parses redis:// or rediss:// [user[:password]@]host[:port][/db]. Errors never contain the password.</summary>
+    /// <summary>
+    /// Parses redis:// or rediss:// [user[:password]@]host[:port][/db], or redis+sentinel:// (rediss+sentinel://)
+    /// [user[:password]@]host[:port][,host[:port]…]/master[/db]. Errors never contain the password.
+    /// </summary>
     public static bool TryParseUrl(string url, out RedisOptions? options, out string? error) =>
         RedisUrlParser.TryParse(url, out options, out error);
 }

@@ -1,4 +1,4 @@
-// Parses redis:// and rediss:// URLs into RedisOptions. Duties: scheme, percent-decoded credentials, host
+// Parses redis://, rediss:// and redis+sentinel:// (rediss+sentinel://) URLs into RedisOptions. Duties: scheme, percent-decoded credentials, host
 // (IPv6 in brackets), port and database ranges. Never puts the user-info part (password) in an error message.
 using System;
 using System.Globalization;
@@ -18,11 +18,13 @@ internal static class RedisUrlParser
     private static string? Parse(string? url, ref RedisOptions? options)
     {
         if (string.IsNullOrWhiteSpace(url)) return "Redis URL is empty";
-        bool tls;
+        bool tls, sentinel = false;
         string rest;
         if (url.StartsWith("redis://", StringComparison.OrdinalIgnoreCase)) { tls = false; rest = url[8..]; }
         else if (url.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)) { tls = true; rest = url[9..]; }
-        else return "Redis URL must start with redis:// or rediss://";
+        else if (url.StartsWith("redis+sentinel://", StringComparison.OrdinalIgnoreCase)) { tls = false; sentinel = true; rest = url[17..]; }
+        else if (url.StartsWith("rediss+sentinel://", StringComparison.OrdinalIgnoreCase)) { tls = true; sentinel = true; rest = url[18..]; }
+        else return "Redis URL must start with redis://, rediss://, redis+sentinel:// or rediss+sentinel://";
 
         if (rest.IndexOfAny(['?', '#']) >= 0) return "Redis URL: query strings and fragments are not supported";
         if (rest.IndexOfAny([' ', '\t', '\r', '\n']) >= 0) return "Redis URL contains whitespace";
@@ -50,13 +52,52 @@ internal static class RedisUrlParser
 
         int slash = rest.IndexOf('/');
         string hostPort = slash >= 0 ? rest[..slash] : rest;
-        string dbText = slash >= 0 ? rest[(slash + 1)..] : "";
+        string path = slash >= 0 ? rest[(slash + 1)..] : "";
 
+        string? master = null;
+        RedisEndpoint[]? sentinels = null;
         string host;
+        int port;
+        if (sentinel)
+        {
+            // The path names the master (required), then optionally the database: /mymaster or /mymaster/2.
+            int next = path.IndexOf('/');
+            master = next >= 0 ? path[..next] : path;
+            path = next >= 0 ? path[(next + 1)..] : "";
+            if (master.Length == 0) return "Redis URL: a sentinel URL needs the master name after the hosts (/mymaster)";
+            if (!IsHostName(master)) return "Redis URL: the master name may hold letters, digits, '.', '-' and '_' only";
+            string[] parts = hostPort.Split(',');
+            sentinels = new RedisEndpoint[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (ParseHostPort(parts[i], RedisOptions.SentinelPortDefault, out host, out port) is { } bad) return bad;
+                sentinels[i] = new RedisEndpoint(host, port);
+            }
+            (host, port) = (sentinels[0].Host, sentinels[0].Port);
+        }
+        else if (ParseHostPort(hostPort, RedisOptions.PortDefault, out host, out port) is { } bad) return bad;
+
+        int db = 0;
+        if (path.Length > 0 && (!IsDigits(path) || !int.TryParse(path, NumberStyles.None, CultureInfo.InvariantCulture, out db)
+                                || db > RedisOptions.MaxDatabase))
+            return $"Redis URL: the database must be a number from 0 to {RedisOptions.MaxDatabase}";
+
+        options = new RedisOptions
+        {
+            Host = host, Port = port, UseTls = tls, User = user, Password = password, Database = db,
+            Sentinels = sentinels, SentinelMaster = master,
+        };
+        return null;
+    }
+
+    private static string? ParseHostPort(string hostPort, int defaultPort, out string host, out int port)
+    {
+        port = defaultPort;
         string portText = "";
         if (hostPort.StartsWith('['))
         {
             int close = hostPort.IndexOf(']');
+            host = "";
             if (close < 0) return "Redis URL: IPv6 address is missing ']'";
             host = hostPort[1..close];
             string after = hostPort[(close + 1)..];
@@ -80,18 +121,9 @@ internal static class RedisUrlParser
             else host = hostPort;
             if (!IsHostName(host)) return host.Length == 0 ? "Redis URL: the host is empty" : "Redis URL: the host is not a valid name or address";
         }
-
-        int port = RedisOptions.PortDefault;
         if (portText.Length > 0 && (!IsDigits(portText) || !int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out port)
                                     || port < 1 || port > 65535))
             return "Redis URL: the port must be a number from 1 to 65535";
-
-        int db = 0;
-        if (dbText.Length > 0 && (!IsDigits(dbText) || !int.TryParse(dbText, NumberStyles.None, CultureInfo.InvariantCulture, out db)
-                                  || db > RedisOptions.MaxDatabase))
-            return $"Redis URL: the database must be a number from 0 to {RedisOptions.MaxDatabase}";
-
-        options = new RedisOptions { Host = host, Port = port, UseTls = tls, User = user, Password = password, Database = db };
         return null;
     }
 

@@ -24,7 +24,8 @@ public sealed class RedisClientFailureTests
     {
         await using var server = await RedisServer.StartAsync();
         var states = new TestSignal<string>();
-        await using var client = new RedisClient(Fast(server), (s, r) => states.Announce(s.ToString()));
+        // A long reply deadline: the pipeline's BLPOP must stay blocked until the kill, however slow the probe is.
+        await using var client = new RedisClient(Fast(server) with { CommandTimeout = TimeSpan.FromSeconds(60) }, (s, r) => states.Announce(s.ToString()));
         using var b = new RedisBatch();
         // The pipeline ends in a blocking pop, so it is provably in flight on the server when the server dies.
         for (int i = 0; i < 500; i++) b.Begin(2).Arg("INCR").Arg("n"u8);

@@ -17,6 +17,7 @@ public static class RunVerb
         using var signals = new ShutdownSignals();
         var daemon = new Daemon(config, log, notifier, WorkerIdentity.ForThisProcess(), handlers);
         int code = await daemon.RunAsync(signals).ConfigureAwait(false);
+        await handlers.DisposeAsync().ConfigureAwait(false);
         // The last lines (why it stopped) must reach the log, but a stalled reader must not hold the exit.
         log.Flush(LogFlushOnExit);
         return code;

@@ -43,6 +43,7 @@ public static class ConfigLoader
         {
             Redis = redis,
             Database = dbText is null ? null : DatabaseSettings.Parse(dbText),
+            Routes = Jobd.Handlers.Routes.RouteTable.Load(reader, dbText is null ? null : DatabaseSettings.Parse(dbText)),
             Keys = new Jobd.Queue.QueueKeys(prefix),
             MaxJobBytes = maxJobBytes,
             Queues = reader.List(ConfigSchema.Queues, "default", Jobd.Queue.Names.IsQueue, Jobd.Queue.Names.QueueRule),
@@ -65,6 +66,7 @@ public static class ConfigLoader
                 ("auto", LogFormat.Auto), ("text", LogFormat.Text), ("json", LogFormat.Json), ("journal", LogFormat.Journal)), env),
             Cron = Jobd.Cron.CronLoader.Load(reader),
             MetricsAddress = LoadMetricsAddress(reader),
+            LedgerDir = reader.Text(ConfigSchema.LedgerDir),
         };
     }
 

@@ -38,6 +38,7 @@ public static class ConfigPrinter
         Add(ConfigSchema.LogLevel, c.LogLevel.ToString().ToLowerInvariant());
         Add(ConfigSchema.LogFormat, c.LogFormat.ToString().ToLowerInvariant());
         Add(ConfigSchema.LogJobs, c.LogJobs ? "true" : "false");
+        Jobd.Handlers.Routes.RoutePrinter.Add(list, c.Routes, env);
         Add(ConfigSchema.PgSchema, c.Postgres.Schema);
         Add(ConfigSchema.PgPoolMax, c.Postgres.PoolMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add(ConfigSchema.PgIdle, ValueParsers.FormatDuration(c.Postgres.IdleLifetime));
@@ -46,6 +47,7 @@ public static class ConfigPrinter
         Add(ConfigSchema.OutboxMax, c.OutboxMax.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Jobd.Cron.CronPrinter.AddEffective(list, c.Cron, env);
         Add(ConfigSchema.MetricsAddr, c.MetricsAddress?.ToString());
+        Add(ConfigSchema.LedgerDir, c.LedgerDir);
         return list;
     }
 

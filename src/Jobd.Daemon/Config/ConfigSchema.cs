@@ -28,8 +28,8 @@ public static class ConfigSchema
     public static readonly TimeSpan ShutdownTimeoutMax = TimeSpan.FromHours(1);
 
     public static readonly ConfigVariable RedisUrl = new("REDIS_URL",
-        "URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS", "redis://127.0.0.1:6379/0",
-        "The Redis server holding the queues. The password is percent-decoded and never printed.");
+        "URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master[/db]", "redis://127.0.0.1:6379/0",
+        "The Redis server holding the queues (Sentinel and Cluster: docs/redis-topologies.md). The password is percent-decoded and never printed.");
 
     public static readonly ConfigVariable DatabaseUrl = new(DatabaseSettings.Variable,
         "postgres://user:password@host:port/db?sslmode=… or libpq key=value pairs", null,
@@ -111,6 +111,42 @@ public static class ConfigSchema
         "auto, text, json or journal", "auto",
         "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM is set (systemd), text otherwise.");
 
+    public static readonly ConfigVariable Route = new(Prefix + "ROUTE_<TYPE>",
+        "http:URL, exec:PROGRAM [ARGS…] or sql:[SCHEMA.]FUNCTION", null,
+        "Runs jobs of the type after JOBD_ROUTE_ by a POST to the URL, a program (job JSON on stdin, no shell) or a Postgres function (docs/handlers.md). A compiled-in handler of the same type is refused at start-up.",
+        familyPrefix: Prefix + "ROUTE_");
+
+    public static readonly ConfigVariable DefaultRoute = new(Prefix + "DEFAULT_ROUTE",
+        "as JOBD_ROUTE_*; {type} allowed in an http URL's path or query", null,
+        "The route for every type without a handler or route of its own; {type} is replaced by the percent-encoded job type.");
+
+    public static readonly ConfigVariable HttpSecret = new(Prefix + "HTTP_SECRET",
+        "text, at least 16 characters", null,
+        "Signs each http request: X-Jobd-Signature: t=UNIX,v1=HEX, the HMAC-SHA256 of \"UNIX.BODY\" (docs/handlers.md). Never printed.");
+
+    public static readonly ConfigVariable HttpSecretNext = new(Prefix + "HTTP_SECRET_NEXT",
+        "text, at least 16 characters", null,
+        "The next secret during a rotation: requests then carry a second v1= signature made with it. Never printed.");
+
+    public static readonly ConfigVariable HttpAllow = new(Prefix + "HTTP_ALLOW",
+        "comma-separated host names", null,
+        "When set, http routes may reach these hosts only (checked at start-up and again on every URL built).");
+
+    public static readonly ConfigVariable HttpRedirects = new(Prefix + "HTTP_REDIRECTS",
+        "boolean", "false",
+        "Follow redirects of http routes (at most 3; JOBD_HTTP_ALLOW still applies). Off: a 3xx is a permanent failure.");
+
+    public static readonly ConfigVariable MaxResultBytes = new(Prefix + "MAX_RESULT_BYTES",
+        "size, 1KB–16MB", "64KB",
+        "The most of an http body, a program's stdout or a sql function's JSON kept as a job's result; more is discarded, and the result is marked truncated.");
+
+    public static readonly ConfigVariable ExecEnv = new(Prefix + "EXEC_ENV",
+        "comma-separated variable names", Jobd.Handlers.Routes.RouteTable.ExecEnvDefault,
+        "The only variables of jobd's environment passed to exec programs, besides JOBD_JOB_ID, JOBD_JOB_TYPE and JOBD_JOB_ATTEMPT.");
+
+    public static readonly ConfigVariable ExecDir = new(Prefix + "EXEC_DIR",
+        "path to a directory", null,
+        "Working directory of exec programs. Unset: jobd's own.");
     public static readonly ConfigVariable PgSchema = new(Prefix + "PG_SCHEMA",
         Jobd.Postgres.PostgresOptions.SchemaRule, Jobd.Postgres.PostgresOptions.SchemaDefault,
         "The Postgres schema of jobd's tables (outcomes, migrations); created by the migrations if missing.");
@@ -153,13 +189,19 @@ public static class ConfigSchema
         Jobd.Ops.Metrics.MetricsAddress.Form, null,
         "Serve Prometheus metrics at http://ADDR/metrics (see docs/operations.md). Unset: no listener, no cost.");
 
+    public static readonly ConfigVariable LedgerDir = new(Prefix + "LEDGER_DIR",
+        "path to a folder", null,
+        "For tests and demos: the built-in `ledger` handler records each run in ledger.PID files here. Unset: ledger jobs fail.");
+
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
         QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
         ShutdownTimeout, LogLevel, LogFormat, LogJobs,
+        Route, DefaultRoute, HttpSecret, HttpSecretNext, HttpAllow, HttpRedirects, MaxResultBytes, ExecEnv, ExecDir,
         PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
         CronTz, CronCatchup, CronSchedule,
         MetricsAddr,
+        LedgerDir,
     };
 }

@@ -25,6 +25,9 @@ public sealed class JobdConfig
     public required string[] Queues { get; init; }
 
     public required TimeSpan Heartbeat { get; init; }
+    /// <summary>How long a silent worker stays listed in {P}:workers and its hash lives: long enough to outlast a
+    /// Redis outage of several heartbeats without the worker vanishing from `jobd stats`.</summary>
+    public TimeSpan WorkerTtl => 15 * Heartbeat;
     public required TimeSpan JobTimeout { get; init; }
     public required int MaxRecoveries { get; init; }
     public required TimeSpan DoneTtl { get; init; }
@@ -50,8 +53,13 @@ public sealed class JobdConfig
     /// <summary>Never <see cref="Ops.LogFormat.Auto"/>: resolved by the loader.</summary>
     public required LogFormat LogFormat { get; init; }
 
+    /// <summary>Routes (JOBD_ROUTE_*, JOBD_DEFAULT_ROUTE) and the settings of the http/exec/sql handlers.</summary>
+    public required Jobd.Handlers.Routes.RouteTable Routes { get; init; }
     /// <summary>Cron schedules, their zone and catch-up window; no entries when none is configured.</summary>
     public required Jobd.Cron.CronSettings Cron { get; init; }
     /// <summary>JOBD_METRICS_ADDR; null when unset: no metrics endpoint.</summary>
     public System.Net.IPEndPoint? MetricsAddress { get; init; }
+
+    /// <summary>JOBD_LEDGER_DIR: where the test handler `ledger` writes; null disables it.</summary>
+    public string? LedgerDir { get; init; }
 }

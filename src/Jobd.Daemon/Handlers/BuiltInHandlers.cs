@@ -60,6 +60,7 @@ public sealed class FailHandler : JobHandler<FailArgs>
 
 [JsonSerializable(typeof(SleepArgs))]
 [JsonSerializable(typeof(FailArgs))]
+[JsonSerializable(typeof(LedgerArgs))]
 internal sealed partial class BuiltInJson : JsonSerializerContext
 {
 }

@@ -1,10 +1,11 @@
 using System;
 using System.Collections.Generic;
+using System.Threading.Tasks;
 
 namespace Jobd.Handlers;
 
 /// <summary>Job type → handler, filled at start-up (compiled-in handlers here; routes later) and then read-only.</summary>
-public sealed class HandlerRegistry
+public sealed class HandlerRegistry : IAsyncDisposable
 {
     private readonly Dictionary<string, IJobHandler> _handlers = new(StringComparer.Ordinal);
 
@@ -15,7 +16,24 @@ public sealed class HandlerRegistry
         return this;
     }
 
-    public bool TryGet(string type, out IJobHandler handler) => _handlers.TryGetValue(type, out handler!);
+    private IJobHandler? _fallback;
+
+    /// <summary>The handler for types without their own (JOBD_DEFAULT_ROUTE); unset, such jobs go dead as no_route.</summary>
+    public HandlerRegistry SetFallback(IJobHandler handler)
+    {
+        _fallback = handler;
+        return this;
+    }
+
+    public bool TryGet(string type, out IJobHandler handler)
+    {
+        if (_handlers.TryGetValue(type, out handler!)) return true;
+        handler = _fallback!;
+        return handler is not null;
+    }
+
+    /// <summary>The types of <see cref="WithBuiltIns"/>; a route for one of them is refused at start-up.</summary>
+    public static readonly string[] BuiltInTypes = { "noop", "sleep", "fail" };
 
     public IEnumerable<string> Types => _handlers.Keys;
 
@@ -24,4 +42,15 @@ public sealed class HandlerRegistry
         .Register("noop", new NoopHandler())
         .Register("sleep", new SleepHandler())
         .Register("fail", new FailHandler());
+
+    private readonly List<IAsyncDisposable> _owned = new();
+
+    /// <summary>Something the handlers share (the sql routes' data source), closed when the worker stops.</summary>
+    public void Own(IAsyncDisposable resource) => _owned.Add(resource);
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var r in _owned) await r.DisposeAsync().ConfigureAwait(false);
+        _owned.Clear();
+    }
 }

@@ -8,6 +8,9 @@ namespace Jobd.Ops;
 /// sd_notify(3) without libsystemd: datagrams of "KEY=value" lines to the Unix socket named by NOTIFY_SOCKET
 /// (a path, or an abstract name written with a leading '@'). Without NOTIFY_SOCKET every call is a no-op, so
 /// the daemon calls it unconditionally. A failed send is ignored: systemd being gone must not stop jobs.
+/// The socket is non-blocking: a receiver that stops reading (a stalled PID 1, a test listener) fills its queue
+/// after net.unix.max_dgram_qlen datagrams (10 by default) and a blocking send would then hang the execution
+/// loop; a message that does not fit is dropped instead (the next STATUS or WATCHDOG supersedes it).
 /// </summary>
 public sealed class SystemdNotifier : IDisposable
 {
@@ -20,7 +23,7 @@ public sealed class SystemdNotifier : IDisposable
         // An abstract socket's name starts with NUL; systemd writes it as '@'.
         var path = notifySocket[0] == '@' ? "\0" + notifySocket[1..] : notifySocket;
         _endpoint = new UnixDomainSocketEndPoint(path);
-        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified) { Blocking = false };
     }
 
     public static SystemdNotifier FromEnvironment() => new(Environment.GetEnvironmentVariable("NOTIFY_SOCKET"));

@@ -38,6 +38,8 @@ public sealed class OutcomeSink
     private readonly SemaphoreSlim _nudge = new(0, 1);
     private readonly RedisBatch _ack = new();
     private readonly byte[] _workerKey;
+    private readonly long _workerTtlMs;
+    private readonly RedisReply[] _publishReplies = new RedisReply[2];
     private readonly List<OutcomeEntry> _held = new(Batch);
     private volatile bool _draining;
     private readonly CancellationTokenSource _drainStop = new();
@@ -50,8 +52,9 @@ public sealed class OutcomeSink
     private bool? _postgresUp;
 
     public OutcomeSink(RedisClient redis, NpgsqlDataSource dataSource, QueueKeys keys, string workerId, PostgresOptions options,
-        TimeSpan claimIdle, Log log, SinkStatus status)
+        TimeSpan claimIdle, TimeSpan workerTtl, Log log, SinkStatus status)
     {
+        _workerTtlMs = (long)workerTtl.TotalMilliseconds;
         _redis = redis;
         _dataSource = dataSource;
         _options = options;
@@ -258,7 +261,9 @@ public sealed class OutcomeSink
         {
             _ack.Clear();
             _ack.Begin(4).Arg("HSET"u8).Arg(_workerKey).Arg("sink"u8).Arg(state.Length > 200 ? state[..200] : state);
-            await _redis.ExecuteAsync(_ack, stop).ConfigureAwait(false);
+            // The hash may be gone (a worker that stopped, or one silent past its listing): never leave it without a TTL.
+            _ack.Begin(3).Arg("PEXPIRE"u8).Arg(_workerKey).Arg(_workerTtlMs);
+            await _redis.ExecutePipelineAsync(_ack, _publishReplies, stop).ConfigureAwait(false);
         }
         catch (Exception e) when (e is RedisConnectionException or RedisServerException)
         {

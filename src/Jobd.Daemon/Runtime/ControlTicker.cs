@@ -153,7 +153,8 @@ public sealed class ControlTicker
             _log.Warn($"recovered job {r.Recovered[i]} from worker {r.Recovered[i + 1]}, whose lease expired; back at the front of its queue, attempt unspent");
         for (int i = 0; i + 1 < r.Buried.Length; i += 2)
             _log.Error($"job {r.Buried[i]} is dead: its worker ({r.Buried[i + 1]}) died while running it too many times (worker_lost)");
-        if (r.Lease == 0 && job is not null)
+        // Only if the job still runs here: a job that finished during the tick's round trip was settled, not taken away.
+        if (r.Lease == 0 && job is not null && ReferenceEquals(_state.Job, job))
             _log.Warn($"lease lost: job {job.Id} was recovered by another worker while this one runs it; its outcome will not be recorded");
     }
 

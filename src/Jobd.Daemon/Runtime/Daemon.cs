@@ -102,7 +102,7 @@ public sealed class Daemon
         var limits = new WorkerLimits(LeaseMs: (long)(3 * _config.Heartbeat.TotalMilliseconds),
             DoneTtlMs: (long)_config.DoneTtl.TotalMilliseconds, DeadTtlMs: (long)_config.DeadTtl.TotalMilliseconds,
             DeadCap: _config.DeadMax, MaxArgsBytes: _config.MaxJobBytes, MaxRecoveries: _config.MaxRecoveries,
-            TickBatch: TickBatch, WorkerTtlMs: (long)(15 * _config.Heartbeat.TotalMilliseconds),
+            TickBatch: TickBatch, WorkerTtlMs: (long)_config.WorkerTtl.TotalMilliseconds,
             OutboxCap: _config.Database is null ? 0 : _config.OutboxMax);
         var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
         // The loop's connection reports Redis going down and up; the control connection, to the same server,

@@ -80,11 +80,17 @@ public sealed class ExecutionLoop
                 _state.Progress(_redis.Options.CommandTimeout);
                 if (reclaim)
                 {
-                    await ReclaimAsync(giveUp.Token).ConfigureAwait(false);
+                    // The job whose settlement is still to be sent is this worker's to settle, not to put back.
+                    await ReclaimAsync(settle.Kind == SettleKind.None ? null : settle.Token, giveUp.Token).ConfigureAwait(false);
                     reclaim = false;
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
                 var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                if (_takeRefused is not null)
+                {
+                    _takeRefused = null;
+                    _log.Info("redis accepts the take script again");
+                }
                 Report(settle, settled);
                 if (settled == SettleResult.Applied && settle.Kind is SettleKind.Done or SettleKind.Retry or SettleKind.Dead) OutcomeRecorded?.Invoke();
                 // A retry may now be the earliest scheduled job; the ticker must not sleep past it.
@@ -136,7 +142,9 @@ public sealed class ExecutionLoop
             }
             catch (RedisServerException e)
             {
-                _log.Error($"redis refused the take script: {e.Message}; trying again in 1s");
+                // Once per state change (READONLY replica, MISCONF disk full…), not once a second.
+                if (_takeRefused != e.Message) _log.Error($"redis refused the take script: {e.Message}; trying again every second");
+                _takeRefused = e.Message;
                 await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             }
         }
@@ -181,6 +189,9 @@ public sealed class ExecutionLoop
 
     private bool _outboxFull;
 
+    /// <summary>The take script's last refusal, logged once until a take succeeds again.</summary>
+    private string? _takeRefused;
+
     private async Task PauseAsync(CancellationToken stop)
     {
         _state.Progress(OutboxFullPause + _redis.Options.CommandTimeout);
@@ -199,10 +210,10 @@ public sealed class ExecutionLoop
         return WorkerProtocol.ParseTake(reply);
     }
 
-    private async Task ReclaimAsync(CancellationToken cancel)
+    private async Task ReclaimAsync(string? pendingToken, CancellationToken cancel)
     {
         _batch.Clear();
-        _protocol.AppendReclaim(_batch, null);
+        _protocol.AppendReclaim(_batch, pendingToken);
         var reply = await _redis.ExecuteAsync(_batch, cancel).ConfigureAwait(false);
         var id = reply.ThrowIfError().AsString();
         if (!string.IsNullOrEmpty(id))

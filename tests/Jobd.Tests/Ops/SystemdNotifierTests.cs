@@ -43,6 +43,33 @@ public sealed class SystemdNotifierTests
         notifier.Status("still running");
     }
 
+    [Fact]
+    public async Task A_receiver_that_stops_reading_never_blocks_the_sender()
+    {
+        // Bound but never read: its queue holds net.unix.max_dgram_qlen datagrams (10 by default), then a
+        // blocking sender would wait forever (a bench listener hung the execution loop that way).
+        string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "jobd-deaf-" + Guid.NewGuid().ToString("N")[..8] + ".sock");
+        using var deaf = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram,
+            System.Net.Sockets.ProtocolType.Unspecified);
+        deaf.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        try
+        {
+            using var notifier = new SystemdNotifier(path);
+            var sending = Task.Run(() =>
+            {
+                for (int i = 0; i < 1_000; i++) notifier.Status("busy, " + i + " jobs done");
+            });
+            // A hang detector, not a speed check: a blocking send never finishes at all.
+            Assert.Same(sending, await Task.WhenAny(sending, Task.Delay(TimeSpan.FromSeconds(30))));
+            await sending;
+            Assert.True(deaf.Available > 0); // the first datagrams were delivered; the rest were dropped
+        }
+        finally
+        {
+            System.IO.File.Delete(path);
+        }
+    }
+
     [Theory]
     [InlineData("10000000", null, 5_000)]
     [InlineData("2000000", "self", 1_000)]

@@ -1,0 +1,94 @@
+using System;
+using System.Threading.Tasks;
+using Jobd.Testing;
+using Npgsql;
+using Xunit;
+
+namespace Jobd.EndToEnd.Tests.Faults;
+
+/// <summary>Postgres faults (RELIABILITY.md G1, G7) against a Postgres of the test's own; G2 is PostgresOutageTests'.</summary>
+public sealed class PostgresFaultTests
+{
+    private static readonly TimeSpan Long = TimeSpan.FromSeconds(90);
+
+    private static async Task<object?> ScalarAsync(PostgresServer server, string sql)
+    {
+        await using var conn = new NpgsqlConnection(server.ConnectionString("outcomes"));
+        await conn.OpenAsync();
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        return await cmd.ExecuteScalarAsync();
+    }
+
+    private static async Task WaitForRowsAsync(PostgresServer server, long expected)
+    {
+        var deadline = DateTime.UtcNow + Long;
+        long seen = -1;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                seen = (long)(await ScalarAsync(server, "select count(*) from jobd.outcomes"))!;
+                if (seen >= expected) break;
+            }
+            catch (NpgsqlException)
+            {
+                // not migrated yet
+            }
+            await Task.Delay(100);
+        }
+        Assert.Equal(expected, seen);
+    }
+
+    [Fact]
+    public async Task G1_terminated_backends_are_reconnected_and_every_outcome_lands_once()
+    {
+        await using var pg = await PostgresServer.StartAsync();
+        await pg.ExecuteAsync("create database outcomes");
+        await using var run = await FaultRun.StartAsync("G1");
+        await run.EnqueueAsync(1500, i => (i % 3, 0));
+        var db = ("DATABASE_URL", pg.Url("outcomes"));
+        var w = await run.StartWorkerAsync(db, ("JOBD_LOG_JOBS", "0"));
+        await run.StartWorkerAsync(db, ("JOBD_LOG_JOBS", "0"));
+        await WaitForRowsAsync(pg, 1).ContinueWith(_ => { }); // the sink is writing
+        long killed = 0;
+        for (int i = 0; i < 3; i++)
+        {
+            killed += (long)(await ScalarAsync(pg, "select count(*) from (select pg_terminate_backend(pid) from pg_stat_activity where application_name like 'jobd%') t"))!;
+            run.Record(FaultKind.Other, 0, "pg_terminate_backend of jobd's connections");
+            await Task.Delay(300);
+        }
+        Assert.True(killed > 0, "jobd held no Postgres connection to terminate");
+        await run.DrainAsync(Long);
+        await WaitForRowsAsync(pg, 1500);
+        Assert.Equal(1500L, (long)(await ScalarAsync(pg, "select count(distinct job_id) from jobd.outcomes"))!);
+        await run.CheckAsync();
+        FaultTable.Record("G1", "pg_terminate_backend of jobd's connections, 3 times mid-run (2 workers, 1,500 jobs)",
+            $"terminated {killed} backends; the sink reconnected and retried; exactly 1,500 rows", "I1–I5 hold; no duplicate row");
+    }
+
+    [Fact]
+    public async Task G7_an_outcome_postgres_cannot_store_raw_is_sanitised_and_blocks_no_batch()
+    {
+        await using var pg = await PostgresServer.StartAsync();
+        await pg.ExecuteAsync("create database outcomes");
+        await using var run = await FaultRun.StartAsync("G7");
+        var h = new WorkerHarness(run.RedisUrl, run.Probe);
+        var sb = new System.Text.StringBuilder();
+        for (int i = 0; i < 100; i++) sb.Append("{\"type\":\"noop\",\"args\":{\"n\":").Append(i).Append("}}\n");
+        sb.Append("{\"type\":\"noop\",\"args\":{\"nul\":\"a\\u0000b\"}}\n");
+        sb.Append("{\"type\":\"noop\",\"args\":{\"lone\":\"\\ud800\"}}\n");
+        for (int i = 0; i < 100; i++) sb.Append("{\"type\":\"noop\",\"args\":{\"n\":").Append(i).Append("}}\n");
+        var ids = await h.EnqueueAsync(sb.ToString());
+        var poison = ids[100];
+        var lone = ids[101];
+        await run.StartWorkerAsync(("DATABASE_URL", pg.Url("outcomes")));
+        await WaitForRowsAsync(pg, 202);
+        // Stored as a JSON string of the original text: jsonb holds it, nothing is lost.
+        Assert.Equal("string", (string?)await ScalarAsync(pg, $"select jsonb_typeof(args) from jobd.outcomes where job_id = '{poison}'"));
+        var stored = (string?)await ScalarAsync(pg, $"select args #>> '{{}}' from jobd.outcomes where job_id = '{poison}'");
+        Assert.Equal("{\"nul\":\"a\\u0000b\"}", stored);
+        Assert.NotNull(await ScalarAsync(pg, $"select args::text from jobd.outcomes where job_id = '{lone}'"));
+        FaultTable.Record("G7", "outcome whose args hold \\u0000 and a lone surrogate, amid 200 others; another with a lone surrogate \\ud800",
+            "both rows stored as JSON strings of their text; the other 200 rows of their batch landed", "no batch blocked");
+    }
+}
