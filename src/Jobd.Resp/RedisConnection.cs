@@ -136,6 +136,7 @@ public sealed partial class RedisConnection : IAsyncDisposable
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(ReadOnlyMemory<byte> frame)
     {
+        Options.RoundTrips?.Add();
         await _stream.WriteAsync(frame).ConfigureAwait(false);
     }
 

@@ -42,6 +42,8 @@ public sealed partial record RedisOptions
     public long MaxReplyBytes { get; init; } = MaxReplyBytesDefault;
     public TimeSpan ReconnectBackoffMin { get; init; } = ReconnectBackoffMinDefault;
     public TimeSpan ReconnectBackoffMax { get; init; } = ReconnectBackoffMaxDefault;
+    /// <summary>Counts the round trips of every connection made with these options; null: not counted.</summary>
+    public RoundTripCounter? RoundTrips { get; init; }
 
     /// <summary>The line the daemon must log at start-up when verification is off; null when nothing is unsafe.</summary>
     public string? SecurityWarning => UseTls && TlsInsecure

@@ -27,6 +27,9 @@ public sealed class DaemonMetrics
     /// <summary>Whether Postgres answers (jobd_postgres_up); null: not wired, the series is absent.</summary>
     public Func<bool>? PostgresUp { get; set; }
 
+    /// <summary>Round trips to Redis by connection (jobd_redis_round_trips_total); empty until the daemon wires them.</summary>
+    public (string Connection, Jobd.Resp.RoundTripCounter Counter)[] RedisRoundTrips { get; set; } = [];
+
     /// <summary>Set from the execution loop's connection state: the connection that matters for jobs.</summary>
     public void SetRedisUp(bool up) => Volatile.Write(ref _redisUp, up ? 1 : 0);
 
@@ -92,6 +95,17 @@ public sealed class DaemonMetrics
         Header(sb, "jobd_redis_up", "gauge", "1 while the execution loop's Redis connection is up, else 0.");
         sb.Append("jobd_redis_up ");
         Number(sb, Volatile.Read(ref _redisUp));
+
+        if (RedisRoundTrips.Length > 0)
+        {
+            Header(sb, "jobd_redis_round_trips_total", "counter",
+                "Requests written to Redis (a command or a pipeline each), by connection: loop (take and settle, blocking wait), control (heartbeat, scheduler, recovery, cron).");
+            foreach (var (connection, counter) in RedisRoundTrips)
+            {
+                sb.Append("jobd_redis_round_trips_total{connection=\"").Append(connection).Append("\"} ");
+                Number(sb, counter.Count);
+            }
+        }
 
         if (PostgresUp is { } pg)
         {
