@@ -41,6 +41,7 @@ public sealed class QueueKeys
     public string Tag { get; }
 
     public byte[] Scheduled { get; }
+    /// <summary>{P}:wake: the prefix of the per-queue wake lists, passed to scripts as a key of the slot.</summary>
     public byte[] Wake { get; }
     public byte[] QueueSet { get; }
     public byte[] Leases { get; }
@@ -62,6 +63,9 @@ public sealed class QueueKeys
     public byte[] NoUnique => _uniquePrefix;
 
     public byte[] Queue(string name) => _queues.GetOrAdd(name, n => Encode(":q:" + n));
+
+    /// <summary>{P}:wake:&lt;queue&gt;: the wake tokens of one queue (scripts are passed <see cref="Wake"/>, its prefix).</summary>
+    public byte[] WakeList(string queue) => Encode(":wake:" + queue);
 
     public byte[] Job(string id) => Concat(_jobPrefix, id);
 

@@ -45,5 +45,8 @@ public enum SettleResult
     Applied = 1,
 }
 
-/// <summary>Outbox: entries waiting for the result sink, -1 without an outbox.</summary>
-public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried, long Outbox);
+/// <summary>
+/// Outbox: entries waiting for the result sink, -1 without an outbox. MoreDue: due jobs still waiting after a full
+/// batch moved (0 otherwise).
+/// </summary>
+public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried, long Outbox, long MoreDue);

@@ -35,13 +35,19 @@ public sealed class WorkerProtocol
         _queueKeys = new byte[queues.Count][];
         for (int i = 0; i < queues.Count; i++) _queueKeys[i] = keys.Queue(queues[i]);
         WakeWait = wakeWait;
-        WaitForWake = PreparedCommand.Create("BLPOP"u8.ToArray(), keys.Wake,
-            Encoding.ASCII.GetBytes(((long)wakeWait.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+        var blpop = new byte[queues.Count + 2][];
+        blpop[0] = "BLPOP"u8.ToArray();
+        for (int i = 0; i < queues.Count; i++) blpop[i + 1] = keys.WakeList(queues[i]);
+        blpop[^1] = Encoding.ASCII.GetBytes(((long)wakeWait.TotalSeconds).ToString(CultureInfo.InvariantCulture));
+        WaitForWake = PreparedCommand.Create(blpop);
     }
 
     public TimeSpan WakeWait { get; }
 
-    /// <summary>BLPOP {P}:wake SECONDS, encoded once: the idle worker's only command besides its tick.</summary>
+    /// <summary>
+    /// BLPOP {P}:wake:&lt;queue&gt;… SECONDS over this worker's queues, encoded once: the idle worker's only command
+    /// besides its tick. Only tokens of its own queues wake it.
+    /// </summary>
     public PreparedCommand WaitForWake { get; }
 
     public void AppendTake(RedisBatch batch, in Settlement settle, string newToken, bool takeNext)
@@ -64,15 +70,19 @@ public sealed class WorkerProtocol
             .Arg(_keys.KeyPrefix).Arg(_limits.OutboxCap);
     }
 
-    /// <summary>OutboxFull: nothing was taken because the outbox is at its cap (the settlement still applied).</summary>
-    public static (SettleResult Settled, RunningJob? Job, bool OutboxFull) ParseTake(RedisReply reply)
+    /// <summary>
+    /// OutboxFull: nothing was taken because the outbox is at its cap (the settlement still applied). StaleWakes:
+    /// nothing was taken and wake tokens left for already-taken jobs were dropped (one may have announced a new
+    /// earliest delayed job, so the caller should tick).
+    /// </summary>
+    public static (SettleResult Settled, RunningJob? Job, bool OutboxFull, bool StaleWakes) ParseTake(RedisReply reply)
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 3 } || items[1].Items is not { } job)
+        if (items is not { Length: 4 } || items[1].Items is not { } job)
             throw new RedisProtocolException("take script: unexpected reply " + reply);
         var settled = (SettleResult)items[0].Integer;
-        if (job.Length == 0) return (settled, null, items[2].Integer == 1);
+        if (job.Length == 0) return (settled, null, items[2].Integer == 1, items[3].Integer > 0);
         if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
         string? timeout = job[6].AsString();
         return (settled, new RunningJob
@@ -87,7 +97,7 @@ public sealed class WorkerProtocol
             Recoveries = Int(job[7]),
             EnqueuedAtMs = long.Parse(job[8].AsString()!, CultureInfo.InvariantCulture),
             Token = job[9].AsString()!,
-        }, false);
+        }, false, false);
     }
 
     public void AppendTick(RedisBatch batch, string? jobId, string? token)
@@ -103,9 +113,9 @@ public sealed class WorkerProtocol
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 6 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
+        if (items is not { Length: 7 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
         return new TickResult((int)items[0].Integer, (int)items[1].Integer, items[2].Integer, Strings(items[3]), Strings(items[4]),
-            items[5].Integer);
+            items[5].Integer, items[6].Integer);
     }
 
     public void AppendReclaim(RedisBatch batch, string? runningToken)

@@ -114,6 +114,36 @@ public sealed class ExecutionLoopTests : WorkerTest
     }
 
     [Fact]
+    public async Task A_job_wakes_an_idle_worker_of_its_queue_not_one_serving_other_queues()
+    {
+        // The worker of queue a waits longest, so a shared wake list would hand it the token and leave the worker
+        // of queue b asleep until its 30 s wait ends.
+        await using var a = await H.StartWorkerAsync(("JOBD_QUEUES", "a"));
+        await using var b = await H.StartWorkerAsync(("JOBD_QUEUES", "b"));
+        for (int i = 0; i < 3; i++)
+        {
+            var id = (await H.EnqueueAsync("{\"type\":\"noop\",\"queue\":\"b\"}\n"))[0];
+            await WorkerHarness.LogLineAsync(b, $"job {id} noop done", TimeSpan.FromSeconds(15));
+        }
+        using var p = Db.Probe();
+        Assert.Equal(0L, p.Call("LLEN", "{jobd}:wake:b"));
+        Assert.DoesNotContain(a.Stderr.Snapshot(), l => l.Contains(" noop ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Wake_tokens_left_by_a_backlog_are_dropped_when_its_queues_run_empty()
+    {
+        await H.EnqueueAsync(WorkerHarness.Lines(50, "{\"type\":\"noop\"}"));
+        using var p = Db.Probe();
+        Assert.Equal(50L, p.Call("LLEN", "{jobd}:wake:default"));
+        await using var w = await H.StartWorkerAsync();
+        await WaitForCounterAsync("done", 50, Drain);
+        // Taken back to back, the jobs left their tokens; the take that settled the last one found the queue empty
+        // and dropped them in the same call.
+        Assert.Equal(0L, p.Call("LLEN", "{jobd}:wake:default"));
+    }
+
+    [Fact]
     public async Task A_finished_job_releases_its_unique_key_and_expires()
     {
         var id = (await H.EnqueueAsync("{\"type\":\"noop\",\"unique\":\"once\"}\n"))[0];

@@ -41,7 +41,7 @@ public sealed class AdminDeadScriptTests : RedisTest
         Assert.Equal("boom a", probe.Call("HGET", "{jobd}:job:a", "last_error"));
         Assert.Equal(-1L, probe.Call("PTTL", "{jobd}:job:a"));
         Assert.Equal("a", probe.Call("LINDEX", "{jobd}:q:default", "0"));
-        Assert.Equal(1L, probe.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(1L, probe.Call("LLEN", "{jobd}:wake:default"));
         Assert.Null(probe.Call("ZSCORE", "{jobd}:dead", "a"));
         Assert.NotNull(probe.Call("ZSCORE", "{jobd}:dead", "b"));
         Assert.Equal("a", probe.Call("GET", "{jobd}:unique:u1"));
@@ -95,7 +95,7 @@ public sealed class AdminDeadScriptTests : RedisTest
         Assert.Equal((long)each, probe.Call("LLEN", "{jobd}:q:critical"));
         Assert.Equal((long)each, probe.Call("ZCARD", "{jobd}:dead"));
         Assert.Equal("dead", probe.Call("HGET", "{jobd}:job:y0", "state"));
-        Assert.Equal((long)each, probe.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal((long)each, probe.Call("LLEN", "{jobd}:wake:critical"));
         Assert.Equal(each, await new DeadJobs(Redis, Keys).RetryAllAsync(null));
         Assert.Equal(0L, probe.Call("ZCARD", "{jobd}:dead"));
     }

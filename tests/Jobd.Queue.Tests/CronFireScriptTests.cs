@@ -38,7 +38,7 @@ public sealed class CronFireScriptTests : RedisTest
         Assert.Equal("noop", (string?)p.Call("HGET", "{jobd}:job:" + id, "type"));
         Assert.Equal("{\"n\":1}", (string?)p.Call("HGET", "{jobd}:job:" + id, "args"));
         Assert.Equal(fire.ToString(), (string?)p.Call("HGET", "{jobd}:job:" + id, "run_at"));
-        Assert.Equal(1L, (long)p.Call("LLEN", "{jobd}:wake")!);
+        Assert.Equal(1L, (long)p.Call("LLEN", "{jobd}:wake:default")!);
         Assert.Equal(1L, (long)p.Call("SISMEMBER", "{jobd}:queues", "default")!);
     }
 

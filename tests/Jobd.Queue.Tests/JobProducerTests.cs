@@ -38,7 +38,7 @@ public sealed class JobProducerTests : RedisTest
         Assert.Equal("ready", p.Call("HGET", "{jobd}:job:" + r.Id, "state"));
         Assert.Equal("0", p.Call("HGET", "{jobd}:job:" + r.Id, "attempt"));
         Assert.Equal("25", p.Call("HGET", "{jobd}:job:" + r.Id, "max_attempts"));
-        Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake:default"));
         Assert.Equal(1L, p.Call("SISMEMBER", "{jobd}:queues", "default"));
     }
 
@@ -58,7 +58,7 @@ public sealed class JobProducerTests : RedisTest
         Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:low"));
         Assert.Equal("3", p.Call("HGET", "{jobd}:job:" + r.Id, "max_attempts"));
         Assert.Equal("30000", p.Call("HGET", "{jobd}:job:" + r.Id, "timeout_ms"));
-        Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake:low"));
     }
 
     [Fact]
@@ -67,9 +67,9 @@ public sealed class JobProducerTests : RedisTest
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromMinutes(1) });
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromMinutes(2) });
         using var p = Db.Probe();
-        Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(1L, p.Call("LLEN", "{jobd}:wake:default"));
         await _producer.EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromSeconds(10) });
-        Assert.Equal(2L, p.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(2L, p.Call("LLEN", "{jobd}:wake:default"));
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class JobProducerTests : RedisTest
         using var p = Db.Probe();
         Assert.Equal(1000L, p.Call("LLEN", "{jobd}:q:default"));
         Assert.Equal(results[0].Id, p.Call("LINDEX", "{jobd}:q:default", "-1"));
-        Assert.Equal(1000L, p.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(1000L, p.Call("LLEN", "{jobd}:wake:default"));
     }
 
     [Fact]
@@ -141,7 +141,7 @@ public sealed class JobProducerTests : RedisTest
         for (int i = 0; i < requests.Length; i++) requests[i] = new EnqueueRequest { Type = "t" };
         await _producer.EnqueueManyAsync(requests);
         using var p = Db.Probe();
-        Assert.Equal(1000L, p.Call("LLEN", "{jobd}:wake"));
+        Assert.Equal(1000L, p.Call("LLEN", "{jobd}:wake:default"));
         Assert.Equal(1500L, p.Call("LLEN", "{jobd}:q:default"));
     }
 

@@ -24,7 +24,7 @@ public sealed class WorkerScriptTests : RedisTest
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        var (settled, job, _) = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        var (settled, job, _, _) = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
         return (settled, job);
     }
 

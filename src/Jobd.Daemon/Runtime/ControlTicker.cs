@@ -12,13 +12,17 @@ namespace Jobd.Runtime;
 /// job's lease), due scheduled and retry jobs moved to their queues, expired leases recovered, retention trimmed.
 /// Cadence: every heartbeat interval while a job runs (its lease is three intervals long); otherwise at the
 /// earliest due job or lease deadline the last tick reported, and at least every idle interval, so an idle
-/// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
+/// worker sends about one command per idle interval. When more jobs are due than one call moves (a batch of
+/// 1,000 keeps each script call short), the tick reports how many wait and the rest go in one pipelined round
+/// trip of as many calls as needed: round trips stay constant whatever the number of due jobs.
 /// A failed tick is logged on state change only; the ticker never stops because Redis is down.
 /// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
 /// </summary>
 public sealed class ControlTicker
 {
     private static readonly TimeSpan MinDelay = TimeSpan.FromMilliseconds(20);
+    // One pipeline moves at most this many batches (100,000 jobs at 1,000 each); a longer backlog ticks again.
+    private const int MaxCatchUpCalls = 100;
     private readonly RedisClient _redis;
     private readonly WorkerProtocol _protocol;
     private readonly LoopState _state;
@@ -30,6 +34,7 @@ public sealed class ControlTicker
     private readonly SemaphoreSlim _nudge = new(0, 1);
     private readonly RecycleGuard _recycle;
     private readonly RedisBatch _commands = new();
+    private RedisReply[] _replies = Array.Empty<RedisReply>();
     private volatile bool _tickNow;
     private volatile bool _busyCadence;
     private bool _failing;
@@ -125,11 +130,12 @@ public sealed class ControlTicker
                 _log.Info("control tick working again");
             }
             Report(result, job);
+            if (result.MoreDue > 0) result = await CatchUpAsync(result.MoreDue, stop).ConfigureAwait(false);
             if (result.Outbox >= 0) OutboxSeen?.Invoke(result.Outbox);
             _recycle.CheckMemory();
             _busyCadence = _state.Job is not null;
             if (!_busyCadence) ImageTrim.WhenIdle();
-            if (result.Moved >= _batch) return TimeSpan.Zero;
+            if (result.MoreDue > 0) return TimeSpan.Zero;
             if (_busyCadence) return _heartbeat;
             var untilEvent = result.NextEventMs < 0 ? _idle : TimeSpan.FromMilliseconds(result.NextEventMs);
             return untilEvent < MinDelay ? MinDelay : untilEvent < _idle ? untilEvent : _idle;
@@ -145,6 +151,28 @@ public sealed class ControlTicker
             _failing = true;
             return _heartbeat;
         }
+    }
+
+    /// <summary>
+    /// Moves a backlog of due jobs in one round trip: ceil(more / batch) tick calls pipelined. They carry no job, so
+    /// the lease was handled by the tick before; each call is atomic, so replicas doing the same never move a job
+    /// twice (a call that finds nothing left moves nothing).
+    /// </summary>
+    private async Task<TickResult> CatchUpAsync(long more, CancellationToken stop)
+    {
+        long wanted = (more + _batch - 1) / _batch;
+        int calls = wanted > MaxCatchUpCalls ? MaxCatchUpCalls : (int)wanted;
+        if (_replies.Length < calls) _replies = new RedisReply[calls];
+        _commands.Clear();
+        for (int i = 0; i < calls; i++) _protocol.AppendTick(_commands, null, null);
+        await _redis.ExecutePipelineAsync(_commands, _replies, stop).ConfigureAwait(false);
+        TickResult last = default;
+        for (int i = 0; i < calls; i++)
+        {
+            last = WorkerProtocol.ParseTick(_replies[i]);
+            Report(last, null);
+        }
+        return last;
     }
 
     private void Report(in TickResult r, RunningJob? job)

@@ -85,7 +85,7 @@ public sealed class ExecutionLoop
                     reclaim = false;
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
-                var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                var (settled, job, outboxFull, staleWakes) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 if (_takeRefused is not null)
                 {
                     _takeRefused = null;
@@ -112,7 +112,7 @@ public sealed class ExecutionLoop
                         await PauseAsync(stopWaiting.Token).ConfigureAwait(false);
                         continue;
                     }
-                    if (woken) _ticker.TickSoon();
+                    if (woken || staleWakes) _ticker.TickSoon();
                     if (!idleAnnounced)
                     {
                         Status?.Idle();
@@ -202,7 +202,7 @@ public sealed class ExecutionLoop
     /// <summary>How long a worker whose outbox is at its cap waits before looking again.</summary>
     public static readonly TimeSpan OutboxFullPause = TimeSpan.FromMilliseconds(500);
 
-    private async Task<(SettleResult, RunningJob?, bool)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
+    private async Task<(SettleResult, RunningJob?, bool, bool)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
     {
         _batch.Clear();
         _protocol.AppendTake(_batch, settle, _tokenPrefix + (++_takes).ToString(System.Globalization.CultureInfo.InvariantCulture), takeNext);

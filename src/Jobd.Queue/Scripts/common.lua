@@ -4,10 +4,13 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
--- One token per ready job wakes one idle worker; the cap bounds the list while no worker waits.
-local function wake(wake_key)
-  redis.call('LPUSH', wake_key, '1')
-  redis.call('LTRIM', wake_key, 0, 999)
+-- Wake tokens, one list per queue ({P}:wake:<queue>, wake_prefix being {P}:wake): one token per job made ready
+-- wakes one idle worker that serves its queue (a worker of other queues never swallows it); the cap bounds a
+-- list while no worker waits.
+local function wake(wake_prefix, queue)
+  local key = wake_prefix .. ':' .. queue
+  redis.call('LPUSH', key, '1')
+  redis.call('LTRIM', key, 0, 999)
 end
 
 -- The uniqueness key is released only by the job that holds it. Pass the job's 'unique' field when already read.

@@ -8,7 +8,7 @@
 -- KEYS[2] job hash       {P}:job:<id>
 -- KEYS[3] queue list     {P}:q:<queue>
 -- KEYS[4] scheduled set  {P}:scheduled
--- KEYS[5] wake list      {P}:wake
+-- KEYS[5] wake prefix    {P}:wake         tokens go to the list {P}:wake:<queue>
 -- KEYS[6] queues set     {P}:queues
 -- ARGV[1] schedule name  1-40 of A-Z a-z 0-9 _
 -- ARGV[2] fire time      Unix ms
@@ -47,10 +47,10 @@ redis.call('HSET', KEYS[2], 'type', jtype, 'queue', queue, 'args', args, 'state'
 redis.call('SADD', KEYS[6], queue)
 if state == 'ready' then
   redis.call('LPUSH', KEYS[3], id)
-  wake(KEYS[5])
+  wake(KEYS[5], queue)
 else
   redis.call('ZADD', KEYS[4], fire, id)
   local first = redis.call('ZRANGE', KEYS[4], 0, 0)
-  if first[1] == id then wake(KEYS[5]) end
+  if first[1] == id then wake(KEYS[5], queue) end
 end
 return {1, now, fire}

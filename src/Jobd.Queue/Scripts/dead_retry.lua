@@ -2,7 +2,7 @@
 -- dead_retry: moves dead jobs back to ready (`jobd dead retry`). Attempts and recoveries restart at 0;
 -- last_error is kept; the hash loses its dead TTL. Helpers (now_ms, wake) come from common.lua.
 -- KEYS[1] dead set       {P}:dead          id -> time of death
--- KEYS[2] wake list      {P}:wake
+-- KEYS[2] wake prefix    {P}:wake          tokens go to the list {P}:wake:<queue>
 -- ARGV[1] key prefix     "{P}:" (job, queue and unique keys are built from it; same slot as KEYS)
 -- ARGV[2] unique ttl ms  how long a re-taken uniqueness key may live if never released
 -- ARGV[3] mode           "ids": ARGV[6..] are the ids | "all": a batch from the dead set
@@ -34,7 +34,7 @@ local function retry(id)
   -- The key is re-taken only when free: another job that took it meanwhile keeps it.
   if unique and unique ~= '' then redis.call('SET', P .. 'unique:' .. unique, id, 'NX', 'PX', ARGV[2]) end
   redis.call('LPUSH', P .. 'q:' .. queue, id)
-  wake(KEYS[2])
+  wake(KEYS[2], queue)
   moved = moved + 1
 end
 

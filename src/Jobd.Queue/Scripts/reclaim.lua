@@ -5,7 +5,7 @@
 -- Helpers come from common.lua.
 -- KEYS[1] leases set   {P}:leases
 -- KEYS[2] worker hash  {P}:worker:<wid>
--- KEYS[3] wake list    {P}:wake
+-- KEYS[3] wake prefix  {P}:wake       tokens go to the list {P}:wake:<queue>
 -- ARGV[1] key prefix "{P}:"
 -- ARGV[2] the token of the job this worker is running, or ""
 -- Returns the id put back, or "" if there was none.
@@ -19,5 +19,5 @@ if state ~= 'running' or job_token ~= token then return '' end
 redis.call('ZREM', KEYS[1], id)
 redis.call('HSET', job_key, 'state', 'ready', 'token', '', 'attempt', math.max(0, tonumber(attempt) - 1))
 redis.call('RPUSH', P .. 'q:' .. queue, id)
-wake(KEYS[3])
+wake(KEYS[3], queue)
 return id

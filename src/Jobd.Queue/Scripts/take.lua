@@ -7,7 +7,7 @@
 -- KEYS[3]  scheduled set   {P}:scheduled
 -- KEYS[4]  dead set        {P}:dead          id -> time of death
 -- KEYS[5]  stats hash      {P}:stats         counters: done, dead, retried
--- KEYS[6]  wake list       {P}:wake
+-- KEYS[6]  wake prefix     {P}:wake          tokens go to the list {P}:wake:<queue>
 -- KEYS[7..] queue lists    {P}:q:<name>, in strict priority order (may be none: settle only)
 -- ARGV[1]  worker id
 -- ARGV[2]  lease ms
@@ -22,10 +22,13 @@
 -- ARGV[13] key prefix "{P}:" (job, unique and queue keys are built from it; same slot as KEYS)
 -- ARGV[14] outbox cap: 0 no outbox (no DATABASE_URL); otherwise outcomes go to {P}:outbox, and at this many
 --          entries nothing new is taken (the running job still settles) until the sink has drained it
--- Returns {settled, job, paused} where settled is 1 (applied or already applied by this token), 0 (lease lost: the
+-- Returns {settled, job, paused, stale} where settled is 1 (applied or already applied by this token), 0 (lease lost: the
 -- job was recovered and belongs to another take) or -1 (nothing to settle), job is {} or
 -- {id, type, queue, args, attempt, max_attempts, timeout_ms, recoveries, enqueued_at, token}, and paused is 1
--- when nothing was taken because the outbox is at its cap, 0 otherwise.
+-- when nothing was taken because the outbox is at its cap, 0 otherwise. When nothing was taken from queues that were
+-- all empty, their wake lists are emptied too: tokens left there belong to jobs taken already by busy workers, and
+-- would only wake an idle worker for nothing, once per token. stale is the number of such lists dropped (the
+-- caller then ticks: one of those tokens may have announced a new earliest delayed job).
 local P = ARGV[13]
 local now = now_ms()
 local outbox_cap = tonumber(ARGV[14])
@@ -64,7 +67,7 @@ if kind ~= '' then
     elseif kind == 'requeue' then
       redis.call('HSET', job_key, 'state', 'ready', 'attempt', math.max(0, tonumber(attempt) - 1))
       redis.call('RPUSH', P .. 'q:' .. queue, id)
-      wake(KEYS[6])
+      wake(KEYS[6], queue)
     else
       return redis.error_reply('ERR jobd: unknown settle kind ' .. kind)
     end
@@ -73,7 +76,7 @@ end
 
 if OUTBOX and #KEYS > 6 and redis.call('XLEN', OUTBOX) >= outbox_cap then
   if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
-  return {settled, {}, 1}
+  return {settled, {}, 1, 0}
 end
 
 for k = 7, #KEYS do
@@ -91,11 +94,18 @@ for k = 7, #KEYS do
         redis.call('HSET', job_key, 'state', 'running', 'attempt', attempt, 'token', ARGV[3], 'worker', ARGV[1], 'started_at', now)
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)
         redis.call('HSET', KEYS[2], 'job', id, 'token', ARGV[3])
-        return {settled, {id, f[1], f[2], f[3], attempt, f[5], f[6], f[7], f[8], ARGV[3]}, 0}
+        return {settled, {id, f[1], f[2], f[3], attempt, f[5], f[6], f[7], f[8], ARGV[3]}, 0, 0}
       end
     end
     -- An id without its hash (purged, or expired) is dropped: there is nothing left to run.
   end
 end
 if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
-return {settled, {}, 0}
+local stale = 0
+if #KEYS > 6 then
+  local from = #P + 3 -- KEYS[k] is P .. 'q:' .. queue
+  local lists = {}
+  for k = 7, #KEYS do lists[#lists + 1] = KEYS[6] .. ':' .. string.sub(KEYS[k], from) end
+  stale = redis.call('DEL', unpack(lists))
+end
+return {settled, {}, 0, stale}

@@ -10,17 +10,18 @@
 -- KEYS[4] worker hash    {P}:worker:<wid>
 -- KEYS[5] dead set       {P}:dead
 -- KEYS[6] stats hash     {P}:stats        counters: recovered, dead
--- KEYS[7] wake list      {P}:wake
+-- KEYS[7] wake prefix    {P}:wake           tokens go to the lists {P}:wake:<queue>
 -- ARGV[1] worker id              ARGV[2] lease ms
 -- ARGV[3] running job id or ""   ARGV[4] its token
 -- ARGV[5] batch limit            ARGV[6] max recoveries before a job is dead
 -- ARGV[7] dead ttl ms            ARGV[8] dead cap
 -- ARGV[9] key prefix "{P}:"      ARGV[10] how long a silent worker stays listed, ms
 -- ARGV[11] 1: outcomes go to the outbox {P}:outbox (DATABASE_URL set); 0: no outbox
--- Returns {moved, lease, next_ms, recovered, buried} where lease is 1 (extended), 0 (lost: the job was
+-- Returns {moved, lease, next_ms, recovered, buried, outbox, more} where lease is 1 (extended), 0 (lost: the job was
 -- recovered or settled elsewhere) or -1 (no job); finished jobs need no trimming (their hashes expire); next_ms is the time until the earliest scheduled job or lease
 -- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}; outbox is the
--- outbox's length (entries not yet in Postgres), -1 without an outbox.
+-- outbox's length (entries not yet in Postgres), -1 without an outbox; more is how many due jobs are still waiting
+-- after a full batch (0 otherwise), so the caller can move them all in one pipelined round trip of more/limit calls.
 local P = ARGV[9]
 if ARGV[11] == '1' then OUTBOX = P .. 'outbox' end
 local now = now_ms()
@@ -42,8 +43,9 @@ if ARGV[3] ~= '' then
 end
 
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
+local more = 0
 if #due > 0 then
-  -- Per batch, not per job: one ZREM, and the wake tokens in one LPUSH (at most 1,000, the list's cap).
+  -- Per batch, not per job: one ZREM, and each queue's wake tokens in one LPUSH (at most 1,000, a list's cap).
   redis.call('ZREM', KEYS[2], unpack(due))
   local tokens = {}
   for _, id in ipairs(due) do
@@ -52,13 +54,18 @@ if #due > 0 then
     if queue then
       redis.call('HSET', job_key, 'state', 'ready')
       redis.call('LPUSH', P .. 'q:' .. queue, id)
-      if #tokens < 1000 then tokens[#tokens + 1] = '1' end
+      local n = tokens[queue] or 0
+      if n < 1000 then tokens[queue] = n + 1 end
     end
   end
-  if #tokens > 0 then
-    redis.call('LPUSH', KEYS[7], unpack(tokens))
-    redis.call('LTRIM', KEYS[7], 0, 999)
+  for queue, n in pairs(tokens) do
+    local ones = {}
+    for i = 1, n do ones[i] = '1' end
+    local key = KEYS[7] .. ':' .. queue
+    redis.call('LPUSH', key, unpack(ones))
+    redis.call('LTRIM', key, 0, 999)
   end
+  if #due == limit then more = redis.call('ZCOUNT', KEYS[2], '-inf', now) end
 end
 
 local recovered, buried = {}, {}
@@ -79,7 +86,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0
     else
       redis.call('HSET', job_key, 'state', 'ready')
       redis.call('RPUSH', P .. 'q:' .. queue, id)
-      wake(KEYS[7])
+      wake(KEYS[7], queue)
       redis.call('HINCRBY', KEYS[6], 'recovered', 1)
       table.insert(recovered, id)
       table.insert(recovered, worker or '')
@@ -100,4 +107,4 @@ for _, key in ipairs({KEYS[2], KEYS[1]}) do
 end
 local outbox = -1
 if OUTBOX then outbox = redis.call('XLEN', OUTBOX) end
-return {#due, lease, next_ms, recovered, buried, outbox}
+return {#due, lease, next_ms, recovered, buried, outbox, more}
