@@ -72,6 +72,25 @@ public sealed class MetricsTests : WorkerTest
     }
 
     [Fact]
+    public async Task A_backlog_of_jobs_costs_one_loop_round_trip_each()
+    {
+        const int jobs = 300;
+        await H.EnqueueAsync(WorkerHarness.Lines(jobs, "{\"type\":\"noop\"}"));
+        int port = FreePort.Next();
+        await using var worker = await H.StartWorkerAsync(("JOBD_METRICS_ADDR", $"127.0.0.1:{port}"));
+        await WaitForCounterAsync("done", jobs, Wait);
+
+        using var response = await Http.GetAsync($"http://127.0.0.1:{port}/metrics");
+        var m = PrometheusText.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("counter", m.Types["jobd_redis_round_trips_total"]);
+        double loop = m.Value("jobd_redis_round_trips_total", ("connection", "loop"));
+        // Each take settles the job before and takes the next: one round trip per job, plus start-up (handshake,
+        // PING, script loads, reclaim) and the blocking waits once the queue is empty.
+        Assert.InRange(loop, jobs, jobs + 20);
+        Assert.True(m.Value("jobd_redis_round_trips_total", ("connection", "control")) >= 1);
+    }
+
+    [Fact]
     public async Task Queue_depth_is_read_from_redis_at_scrape_time()
     {
         int port = FreePort.Next();

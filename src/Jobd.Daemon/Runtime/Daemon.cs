@@ -72,7 +72,11 @@ public sealed class Daemon
             new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
         if (Metrics is not null && metricsServer is null) return ExitCodes.Config;
 
-        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState);
+        // Round trips per connection, for /metrics: what "one round trip per job" and an idle worker's traffic are read from.
+        var loopTrips = new RoundTripCounter();
+        var controlTrips = new RoundTripCounter();
+        if (Metrics is not null) Metrics.RedisRoundTrips = [("loop", loopTrips), ("control", controlTrips)];
+        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = loopTrips }, OnRedisState);
         try
         {
             await redis.PingAsync(signals.Graceful).ConfigureAwait(false);
@@ -107,7 +111,7 @@ public sealed class Daemon
         var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
         // The loop's connection reports Redis going down and up; the control connection, to the same server,
         // would only say it twice.
-        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
+        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = controlTrips });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
         await using var sink = _config.Database is { } database ? new SinkRunner(_config, database, _workerId, _log) : null;
         if (sink is not null && Metrics is not null)
