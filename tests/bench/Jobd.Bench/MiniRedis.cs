@@ -14,12 +14,17 @@ internal sealed class MiniRedis : IDisposable
     private readonly BufferedStream _in;
     private readonly NetworkStream _out;
 
-    public MiniRedis(int port)
+    /// <param name="readTimeoutMs">30 s by default, so a hang becomes an error; 0 (none) for a feed like MONITOR.</param>
+    public MiniRedis(int port, int readTimeoutMs = 30_000)
     {
-        _tcp = new TcpClient("127.0.0.1", port) { NoDelay = true, ReceiveTimeout = 30_000 }; // a hang becomes an error
+        _tcp = new TcpClient("127.0.0.1", port) { NoDelay = true, ReceiveTimeout = readTimeoutMs };
         _out = _tcp.GetStream();
         _in = new BufferedStream(_out, 65536);
+        LocalAddress = _tcp.Client.LocalEndPoint!.ToString()!;
     }
+
+    /// <summary>This connection's ip:port as the server sees it (MONITOR and CLIENT LIST name clients by it).</summary>
+    public string LocalAddress { get; }
 
     /// <summary>Commands this client has sent (to subtract from the server's counters).</summary>
     public long Sent { get; private set; }

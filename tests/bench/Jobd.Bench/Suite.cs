@@ -16,6 +16,7 @@ internal sealed class Suite
 {
     private const double MB = 1024 * 1024;
     private const string DueQueue = "bench-due"; // served by no worker, so moved jobs stay countable
+    private const int DueLeadSeconds = 10; // enqueueing 10,000 took over 3 s on a loaded 2-core box
     private readonly SuiteOptions _o;
     private readonly Servers _servers;
     private readonly Figures _f = new();
@@ -74,16 +75,19 @@ internal sealed class Suite
     {
         using var jobd = JobdProcess.Start(_o.JobdBinary, Env(true));
         _f.Startup.Add(jobd.WaitReady(TimeSpan.FromSeconds(30)).TotalMilliseconds);
-        // Idle traffic: the server's own counter over the window, less the two INFO calls that read it.
-        long before = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
+        long ready = Stopwatch.GetTimestamp();
+        // Idle traffic: what the worker sends once start-up is over (script loads, reclaim and the first tick are
+        // start-up), counted from MONITOR so the commands scripts run inside Redis are not taken for round trips.
+        using var monitor = new CommandMonitor(_servers.RedisPort, mini);
+        Thread.Sleep(_o.IdleSettle);
+        monitor.Start();
         long t0 = Stopwatch.GetTimestamp();
-        Thread.Sleep(_o.IdleRssAfter);
+        SleepUntil(ready, _o.IdleRssAfter);
         _f.IdleRssDb.Add(jobd.Memory().Rss / MB);
-        var rest = _o.IdleCommandsWindow - Stopwatch.GetElapsedTime(t0);
-        if (rest > TimeSpan.Zero) Thread.Sleep(rest);
-        long after = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
-        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
-        _f.IdleCommands.Add((after - before - 1) / seconds);
+        SleepUntil(t0, _o.IdleCommandsWindow);
+        var (sent, breakdown) = monitor.Stop(mini);
+        _f.IdleCommands.Add(sent / Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        _f.IdleCommands.ReferenceLabel = "last run: " + (sent == 0 ? "none" : breakdown);
         Log("  latency");
         await LatencyAsync(mini).ConfigureAwait(false);
         Log("  due jobs");
@@ -128,10 +132,10 @@ internal sealed class Suite
     }
 
     /// <summary>
-    /// Due jobs moved by the scheduler: N jobs enqueued for one instant 3 s ahead (Redis time) on a queue no worker
+    /// Due jobs moved by the scheduler: N jobs enqueued for one instant 10 s ahead (Redis time) on a queue no worker
     /// serves; then LLEN in a tight loop. Time: from the last poll that saw an empty queue to the first that saw all
-    /// N (an upper bound by one poll). Round trips: jobd's commands over that window by the server's counter, less
-    /// the bench's own polls and INFO calls (the idle worker's own traffic in the window is included).
+    /// N (an upper bound by one poll). Round trips: the commands jobd's connections sent over that window, from MONITOR
+    /// (the idle worker's own traffic in the window is included; a pipeline counts each of its commands).
     /// </summary>
     private async Task DueAsync(MiniRedis mini, int count, Figure? time, Figure roundTrips)
     {
@@ -139,8 +143,8 @@ internal sealed class Suite
         var producer = new JobProducer(client, new QueueKeys(QueueKeys.PrefixDefault));
         var now = (object?[])mini.Call("TIME")!;
         long redisMs = long.Parse((string)now[0]!, CultureInfo.InvariantCulture) * 1000 + long.Parse((string)now[1]!, CultureInfo.InvariantCulture) / 1000;
-        long dueMs = redisMs + 3000;
-        long localDue = Stopwatch.GetTimestamp() + 3 * Stopwatch.Frequency;
+        long dueMs = redisMs + DueLeadSeconds * 1000;
+        long localDue = Stopwatch.GetTimestamp() + DueLeadSeconds * Stopwatch.Frequency;
         var runAt = DateTimeOffset.FromUnixTimeMilliseconds(dueMs);
         var batch = new List<EnqueueRequest>(count);
         for (int i = 0; i < count; i++) batch.Add(new EnqueueRequest { Type = "noop", Queue = DueQueue, RunAt = runAt });
@@ -148,8 +152,8 @@ internal sealed class Suite
         string queueKey = "{jobd}:q:" + DueQueue;
         if (mini.Long("LLEN", queueKey) != 0) throw new InvalidOperationException("due jobs moved before the enqueue ended: raise the lead time");
         while (Stopwatch.GetTimestamp() < localDue - Stopwatch.Frequency / 5) Thread.Sleep(10);
-        long before = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
-        long sentBefore = mini.Sent;
+        using var monitor = new CommandMonitor(_servers.RedisPort, mini);
+        monitor.Start();
         long lastEmpty = Stopwatch.GetTimestamp(), full = 0;
         var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
         while (Stopwatch.GetTimestamp() < deadline)
@@ -160,10 +164,10 @@ internal sealed class Suite
             else if (n >= count) { full = Stopwatch.GetTimestamp(); break; }
         }
         if (full == 0) throw new InvalidOperationException($"the scheduler did not move {count} due jobs in 60 s");
-        long polls = mini.Sent - sentBefore;
-        long after = long.Parse(mini.Info("stats", "total_commands_processed"), CultureInfo.InvariantCulture);
+        var (sent, breakdown) = monitor.Stop(mini);
         time?.Add(Stopwatch.GetElapsedTime(lastEmpty, full).TotalMilliseconds);
-        roundTrips.Add(after - before - 1 - polls);
+        roundTrips.Add(sent);
+        roundTrips.ReferenceLabel = "last run: " + breakdown;
         mini.Call("DEL", queueKey);
     }
 
@@ -291,6 +295,12 @@ internal sealed class Suite
         _f.OutcomeLagP99.Add(D(row[1]) * 1000);
         _f.OutcomeLagMax.Add(D(row[2]) * 1000);
         _f.OutcomeTail.Add(D(row[3]) * 1000);
+    }
+
+    private static void SleepUntil(long start, TimeSpan after)
+    {
+        var rest = after - Stopwatch.GetElapsedTime(start);
+        if (rest > TimeSpan.Zero) Thread.Sleep(rest);
     }
 
     private static double D(string s) => s.Length == 0 ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);

@@ -10,6 +10,7 @@ internal sealed record SuiteOptions
     public bool Smoke { get; init; }
     public int Runs { get; init; } = 3;
     public TimeSpan IdleRssAfter { get; init; } = TimeSpan.FromSeconds(30);
+    public TimeSpan IdleSettle { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan IdleCommandsWindow { get; init; } = TimeSpan.FromSeconds(60);
     public int DrainJobs { get; init; } = 100_000;
     public int LatencyJobs { get; init; } = 1_000;
@@ -21,7 +22,7 @@ internal sealed record SuiteOptions
     public static SuiteOptions SmokeRun(string binary, string outDir) => new()
     {
         JobdBinary = binary, OutDir = outDir, Smoke = true, Runs = 1,
-        IdleRssAfter = TimeSpan.FromSeconds(1), IdleCommandsWindow = TimeSpan.FromSeconds(2),
-        DrainJobs = 2_000, LatencyJobs = 20, DueJobs = 500, PingRequests = 5_000,
+        IdleRssAfter = TimeSpan.FromSeconds(1), IdleSettle = TimeSpan.FromSeconds(0.5), IdleCommandsWindow = TimeSpan.FromSeconds(2),
+        DrainJobs = 2_000, LatencyJobs = 20, DueJobs = 2_500, PingRequests = 5_000,
     };
 }
