@@ -193,7 +193,12 @@ public sealed partial class RedisClient
             $"{connection.Options.Host}:{connection.Options.Port} answered {refusal.Prefix}: it is a replica now (a failover?); reconnecting", refusal);
         await Drop(connection, outage).ConfigureAwait(false);
         // Bounds the loop when ROLE cannot be checked; the caller's command was refused anyway.
-        if (_demotions++ > 0) await Task.Delay(Backoff(_demotions), _time).ConfigureAwait(false);
+        if (_demotions++ > 0)
+        {
+            var backoff = Backoff(_demotions);
+            Reconnecting?.Invoke(backoff);
+            await Task.Delay(backoff, _time).ConfigureAwait(false);
+        }
         return outage;
     }
 }

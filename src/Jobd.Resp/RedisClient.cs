@@ -41,6 +41,14 @@ public sealed partial class RedisClient : IAsyncDisposable
     /// <summary>Test signal: every failed connection attempt (the state callback only hears the first).</summary>
     internal Action<string>? AttemptFailed { get; set; }
 
+    /// <summary>
+    /// Called on the caller's flow before each connection attempt with the longest that attempt plus the backoff
+    /// after it can take: the next attempt, or the connection, comes within that time. An owner that must prove it
+    /// is alive (jobd's watchdog) renews its deadline with it, so a reconnect that keeps trying counts as progress
+    /// and one that hangs does not. Must not throw or block.
+    /// </summary>
+    public Action<TimeSpan>? Reconnecting { get; init; }
+
     /// <summary>The last state reported; null before the first connection attempt ended.</summary>
     public RedisConnectionState? State => _state;
 
@@ -125,6 +133,8 @@ public sealed partial class RedisClient : IAsyncDisposable
         for (int attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var backoff = Backoff(attempt);
+            Reconnecting?.Invoke(AttemptBound() + backoff);
             try
             {
                 var connection = await ConnectTargetAsync(cancellationToken).ConfigureAwait(false);
@@ -142,8 +152,20 @@ public sealed partial class RedisClient : IAsyncDisposable
                 Report(RedisConnectionState.Down, e.Message);
                 AttemptFailed?.Invoke(e.Message);
             }
-            await Task.Delay(Backoff(attempt), _time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The longest one connection attempt can take: every server it talks to (each sentinel in turn, then the
+    /// target) gets ConnectTimeout to open the transport and ConnectTimeout for the handshake, and a command
+    /// (the sentinel question, ROLE) within CommandTimeout when it is asked one.
+    /// </summary>
+    private TimeSpan AttemptBound()
+    {
+        int servers = Options.UsesSentinel ? Options.Sentinels!.Count + 1 : 1;
+        var perServer = 2 * Options.ConnectTimeout + (Options.UsesSentinel || _demotions > 0 ? Options.CommandTimeout : TimeSpan.Zero);
+        return servers * perServer;
     }
 
     /// <summary>Exponential growth from ReconnectBackoffMin, capped at ReconnectBackoffMax, with full jitter in [d/2, d].</summary>

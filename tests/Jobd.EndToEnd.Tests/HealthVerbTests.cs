@@ -80,6 +80,29 @@ public sealed class HealthVerbTests : WorkerTest
         await UntilAsync(0, TimeSpan.FromSeconds(30), ("JOBD_HEARTBEAT", "500ms"));
     }
 
+    /// <summary>
+    /// A Redis that accepts connections and never answers: the whole check, connect and query, gives up within
+    /// HealthVerb's 3 s budget, far inside the HEALTHCHECK's 10 s timeout, though the connect timeout is 5 s. With a
+    /// password the silence comes at the connect (AUTH), without one at the query.
+    /// </summary>
+    [Theory]
+    [InlineData(":pw@", "unhealthy: redis unavailable at ")]
+    [InlineData("", "unhealthy: redis did not answer in time")]
+    public async Task A_silent_redis_is_unhealthy_within_the_three_second_budget(string auth, string want)
+    {
+        await using var silent = new FaultProxy(Db.Host, Db.Port) { Mode = ProxyMode.Blackhole };
+        var started = DateTime.UtcNow;
+        await using var p = JobdBinary.Start(new[] { "health" },
+            JobdBinary.Env(("REDIS_URL", $"redis://{auth}127.0.0.1:{silent.Port}/0"), ("JOBD_REDIS_CONNECT_TIMEOUT", "5s")));
+        Assert.Equal(1, await p.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+        var took = DateTime.UtcNow - started;
+        var line = Assert.Single(p.Stdout.Snapshot());
+        Assert.StartsWith(want, line);
+        if (auth.Length > 0) Assert.EndsWith("(gave up after 3s)", line);
+        // Not a speed check: the old bound was connect 5 s + query 5 s, which met the HEALTHCHECK's 10 s timeout.
+        Assert.True(took < TimeSpan.FromSeconds(9), $"jobd health took {took.TotalSeconds:0.0}s");
+    }
+
     [Fact]
     public async Task Redis_down_is_unhealthy_with_exit_1()
     {

@@ -64,7 +64,8 @@ public sealed class MetricsTests : WorkerTest
         Assert.Equal(1, m.Value("jobd_redis_up"));
         Assert.True(m.Value("process_resident_memory_bytes") > 1 << 20);
         Assert.True(m.Value("jobd_gc_heap_bytes") > 0);
-        // Not wired yet (the outbox and Postgres belong to other parts): absent, not a false 0.
+        // Without DATABASE_URL there is no outbox and no Postgres: the series are absent, not a false 0
+        // (with it, Outcomes/OutcomeRowTests reads both).
         Assert.Empty(m.Named("jobd_outbox_length"));
         Assert.Empty(m.Named("jobd_postgres_up"));
         foreach (var family in m.Types.Keys) Assert.True(m.Help.ContainsKey(family), "HELP for " + family);

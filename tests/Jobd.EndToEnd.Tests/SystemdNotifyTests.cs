@@ -55,6 +55,20 @@ public sealed class SystemdNotifyTests : WorkerTest
         Assert.DoesNotContain(jobd.Stderr.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
     }
 
+    /// <summary>systemd passes an abstract socket as "@name" (a service in its own mount namespace cannot reach a path).</summary>
+    [Fact]
+    public async Task An_abstract_notify_socket_gets_ready_watchdog_and_stopping()
+    {
+        await using var notify = new NotifySocketListener(abstractName: true);
+        Assert.StartsWith("@", notify.SocketPath);
+        await using var jobd = StartUnderSystemd(notify, ("WATCHDOG_USEC", "1000000"));
+        await notify.Lines.WaitAsync(l => l == "READY=1", Wait, "READY=1");
+        await notify.Lines.WaitAsync(l => l == "WATCHDOG=1", Wait, "a watchdog ping");
+        jobd.Signal(ChildProcess.SIGTERM);
+        Assert.Equal(0, await jobd.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        await notify.Lines.WaitAsync(l => l == "STOPPING=1", Wait, "STOPPING=1");
+    }
+
     /// <summary>READY=1 comes after the scripts are loaded: a user who may not load them never gets as far as READY.</summary>
     [Fact]
     public async Task A_user_who_may_not_load_scripts_is_refused_before_ready()

@@ -10,6 +10,8 @@ namespace Jobd.Testing;
 /// <summary>
 /// Plays systemd's side of sd_notify: a Unix datagram socket to pass as NOTIFY_SOCKET. Every datagram is
 /// announced, and each "KEY=value" line of it on its own, so tests can await READY=1, STATUS=…, WATCHDOG=1.
+/// Bound to a file by default; with <c>abstractName</c>, to a Linux abstract socket, which systemd names with a
+/// leading '@' in NOTIFY_SOCKET (it does so when the service runs in another mount namespace).
 /// </summary>
 public sealed class NotifySocketListener : IAsyncDisposable
 {
@@ -18,16 +20,26 @@ public sealed class NotifySocketListener : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
 
-    public NotifySocketListener()
+    public NotifySocketListener(bool abstractName = false)
     {
         _dir = Directory.CreateTempSubdirectory("jobd-notify-").FullName;
-        SocketPath = System.IO.Path.Combine(_dir, "notify.sock");
         _socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
-        _socket.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        if (abstractName)
+        {
+            // Unique per listener: the directory's random name, which no other listener holds.
+            var name = "jobd-test/" + System.IO.Path.GetFileName(_dir);
+            SocketPath = "@" + name;
+            _socket.Bind(new UnixDomainSocketEndPoint("\0" + name));
+        }
+        else
+        {
+            SocketPath = System.IO.Path.Combine(_dir, "notify.sock");
+            _socket.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        }
         _loop = Task.Run(ReceiveLoop);
     }
 
-    /// <summary>The socket's path: the value for NOTIFY_SOCKET.</summary>
+    /// <summary>The value for NOTIFY_SOCKET: the socket's path, or '@' and its abstract name.</summary>
     public string SocketPath { get; }
 
     public TestSignal<string> Lines { get; } = new();

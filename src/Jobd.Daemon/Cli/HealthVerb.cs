@@ -14,21 +14,30 @@ namespace Jobd.Cli;
 /// "A worker of this host": its id ("jobd:HOST:PID:RANDOM") carries this host's name and names a process alive
 /// here (in a container, the pid 1 jobd of the same namespace). "Fresh": younger than
 /// <see cref="Daemon.IdleTickInterval"/> plus three heartbeats, because an idle worker only ticks (and so
-/// beats) once per idle interval. One line on stdout either way.
+/// beats) once per idle interval. One line on stdout either way, within <see cref="Budget"/> in all (connect and
+/// query together), well inside the container HEALTHCHECK's --timeout.
 /// </summary>
 public static class HealthVerb
 {
+    /// <summary>
+    /// The whole check, connect and query, ends within this (or JOBD_REDIS_CONNECT_TIMEOUT if shorter): a health
+    /// probe that hangs is worse than one that says "unhealthy", and Dockerfile.aot's HEALTHCHECK allows 10 s.
+    /// </summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
+
     public static async Task<int> RunAsync(CommandLine cmd, JobdConfig config, TextWriter stdout)
     {
         var limit = Daemon.IdleTickInterval + 3 * config.Heartbeat;
+        var budget = config.Redis.ConnectTimeout < Budget ? config.Redis.ConnectTimeout : Budget;
+        using var deadline = new System.Threading.CancellationTokenSource(budget);
         try
         {
-            await using var redis = await OneShotRedis.ConnectAsync(config.Redis).ConfigureAwait(false);
+            // The connect gets the budget as its timeout; the query whatever the connect left of it.
+            await using var redis = await OneShotRedis.ConnectAsync(config.Redis with { ConnectTimeout = budget, CommandTimeout = budget }).ConfigureAwait(false);
             using var batch = new RedisBatch();
             batch.Begin(5).Arg("ZRANGE").Arg(config.Keys.Workers).Arg(0).Arg(-1).Arg("WITHSCORES");
             batch.Begin(1).Arg("TIME");
             var replies = new RedisReply[2];
-            using var deadline = new System.Threading.CancellationTokenSource(config.Redis.ConnectTimeout);
             await redis.ExecutePipelineAsync(batch, replies, deadline.Token).ConfigureAwait(false);
             var entries = replies[0].ThrowIfError().Items!;
             var time = replies[1].ThrowIfError().Items!;

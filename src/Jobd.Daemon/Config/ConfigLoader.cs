@@ -117,8 +117,9 @@ public static class ConfigLoader
     private static LogFormat ResolveLogFormat(LogFormat chosen, IReadOnlyDictionary<string, string> env)
     {
         if (chosen != LogFormat.Auto) return chosen;
-        // systemd sets JOURNAL_STREAM when stdout/stderr go to the journal (systemd.exec(5)).
-        return env.TryGetValue("JOURNAL_STREAM", out var js) && js.Length > 0 ? LogFormat.Journal : LogFormat.Text;
+        // systemd sets JOURNAL_STREAM when stdout/stderr go to the journal, and children inherit it whatever their
+        // stderr is: journal only when it names stderr itself (systemd.exec(5)).
+        return env.TryGetValue("JOURNAL_STREAM", out var js) && JournalStream.IsStderr(js) ? LogFormat.Journal : LogFormat.Text;
     }
 
     private static void RefuseUnknown(IReadOnlyDictionary<string, string> env)

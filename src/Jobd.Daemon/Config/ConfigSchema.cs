@@ -97,7 +97,7 @@ public static class ConfigSchema
 
     public static readonly ConfigVariable LogJobs = new(Prefix + "LOG_JOBS",
         "boolean", "false",
-        "Log a line when each job starts and finishes (failures are always logged).");
+        "Log a line at info when each job starts and when it is done (without it, both at debug). Independent of this: a job that fails for good is logged at error, a retry at warn.");
 
     public static readonly ConfigVariable ShutdownTimeout = new(Prefix + "SHUTDOWN_TIMEOUT",
         "duration, 0s–1h", ValueParsers.FormatDuration(ShutdownTimeoutDefault),
@@ -109,7 +109,7 @@ public static class ConfigSchema
 
     public static readonly ConfigVariable LogFormat = new(Prefix + "LOG_FORMAT",
         "auto, text, json or journal", "auto",
-        "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM is set (systemd), text otherwise.");
+        "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM names stderr's device:inode (systemd), text otherwise.");
 
     public static readonly ConfigVariable Route = new(Prefix + "ROUTE_<TYPE>",
         "http:URL, exec:PROGRAM [ARGS…] or sql:[SCHEMA.]FUNCTION", null,

@@ -8,7 +8,8 @@ namespace Jobd.Cron;
 /// <summary>
 /// One schedule, from JOBD_CRON_&lt;NAME&gt;="&lt;expr&gt; &lt;type&gt; [&lt;args json&gt;] [queue=Q]": what to enqueue and when.
 /// The expression is an @alias, or 5 or 6 fields: the words before the type are counted, the args object starts
-/// at the first '{' and a last word queue=Q names the queue, so there is one reading of every value.
+/// at the first '{' and ends where that JSON object ends, and only after it (or after the type, without args) may
+/// a last word queue=Q name the queue, so there is one reading of every value: "queue=" inside the args is data.
 /// </summary>
 public sealed class CronEntry
 {
@@ -47,30 +48,39 @@ public sealed class CronEntry
     public static CronEntry? Parse(string name, string value, TimeZoneInfo zone, out string error)
     {
         var text = value.Trim();
-        string queue = "default";
-        int lastSpace = text.LastIndexOfAny(new[] { ' ', '\t' });
-        var lastWord = text[(lastSpace + 1)..];
-        if (lastWord.StartsWith("queue=", StringComparison.Ordinal))
-        {
-            queue = lastWord[6..];
-            if (!Names.IsQueue(queue))
-            {
-                error = $"queue {Q(queue)} is not valid; {Names.QueueRule}";
-                return null;
-            }
-            text = lastSpace < 0 ? "" : text[..lastSpace].TrimEnd();
-        }
         string args = "{}";
+        string tail; // what may name the queue: the text after the args object, or the last word before it
         int brace = text.IndexOf('{');
         if (brace >= 0)
         {
-            args = text[brace..].Trim();
-            if (!IsJsonObject(args, out var problem))
+            if (!TrySplitObject(text[brace..], out args, out tail, out var problem))
             {
                 error = "args are not one JSON object: " + problem;
                 return null;
             }
             text = text[..brace];
+        }
+        else
+        {
+            int lastSpace = text.LastIndexOfAny(new[] { ' ', '\t' });
+            tail = text[(lastSpace + 1)..];
+            if (tail.StartsWith("queue=", StringComparison.Ordinal)) text = lastSpace < 0 ? "" : text[..lastSpace];
+            else tail = "";
+        }
+        string queue = "default";
+        if (tail.Length > 0)
+        {
+            if (!tail.StartsWith("queue=", StringComparison.Ordinal) || tail.AsSpan().IndexOfAny(' ', '\t') >= 0)
+            {
+                error = $"args are not one JSON object: text follows the object ({Q(tail)}); only queue=Q may follow the args";
+                return null;
+            }
+            queue = tail[6..];
+            if (!Names.IsQueue(queue))
+            {
+                error = $"queue {Q(queue)} is not valid; {Names.QueueRule}";
+                return null;
+            }
         }
         var words = text.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries);
         int exprWords = words.Length > 0 && words[0].StartsWith('@') ? 1 : words.Length - 1;
@@ -106,23 +116,23 @@ public sealed class CronEntry
         return new CronEntry(name, schedule, type, args, queue);
     }
 
-    private static bool IsJsonObject(string json, out string problem)
+    /// <summary>Splits "{…} rest" into the JSON object (exactly as written) and the trimmed rest.</summary>
+    private static bool TrySplitObject(string text, out string json, out string rest, out string problem)
     {
-        problem = "";
+        json = rest = problem = "";
+        var bytes = Encoding.UTF8.GetBytes(text);
         try
         {
-            var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { MaxDepth = 64 });
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { MaxDepth = 64 });
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             {
                 problem = "it does not start with '{'";
                 return false;
             }
             reader.Skip();
-            if (reader.Read())
-            {
-                problem = "text follows the object";
-                return false;
-            }
+            int end = (int)reader.BytesConsumed;
+            json = Encoding.UTF8.GetString(bytes, 0, end);
+            rest = Encoding.UTF8.GetString(bytes, end, bytes.Length - end).Trim();
             return true;
         }
         catch (JsonException e)

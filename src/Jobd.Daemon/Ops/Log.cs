@@ -4,6 +4,7 @@ using System.IO;
 using System.Text;
 using System.Text.Json;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Jobd.Ops;
@@ -11,8 +12,9 @@ namespace Jobd.Ops;
 /// <summary>
 /// jobd's log: one line per event on stderr, as text (terminals), JSON lines (containers) or with syslog priority
 /// prefixes (journald). Control characters in messages are escaped so no value can forge a line or a priority.
-/// Callers check <see cref="IsEnabled"/> before building a message below Info, so nothing is formatted for
-/// a level that is off. Lines are written by one background thread from a bounded queue, so a log reader that
+/// Nothing is formatted for a level that is off: an interpolated message to Debug, Info or Warn goes through
+/// <see cref="LogLine{TLevel}"/>, which asks <see cref="IsEnabled"/> before any hole is formatted, and a caller that
+/// builds its text otherwise checks <see cref="IsEnabled"/> first. Lines are written by one background thread from a bounded queue, so a log reader that
 /// stalls (a stopped pipe, a full disk) never blocks the execution loop or the signal handler: when the queue
 /// is full, lines are dropped and counted, and a note says how many once writing works again. A closed or
 /// broken stderr likewise drops and counts lines.
@@ -52,21 +54,15 @@ public sealed class Log
     public void Warn(string message) => Write(LogLevel.Warn, message);
     public void Error(string message) => Write(LogLevel.Error, message);
 
-    public void Write(LogLevel level, string message)
+    public void Debug([InterpolatedStringHandlerArgument("")] ref LogLine<DebugLevel> message) => Write(LogLevel.Debug, message.ToStringAndClear());
+    public void Info([InterpolatedStringHandlerArgument("")] ref LogLine<InfoLevel> message) => Write(LogLevel.Info, message.ToStringAndClear());
+    public void Warn([InterpolatedStringHandlerArgument("")] ref LogLine<WarnLevel> message) => Write(LogLevel.Warn, message.ToStringAndClear());
+
+    /// <param name="message">Null only from a <see cref="LogLine{TLevel}"/> whose level is off: nothing to write.</param>
+    public void Write(LogLevel level, string? message)
     {
-        if (level < _min) return;
-        byte[] line;
-        lock (_gate)
-        {
-            _buffer.Clear();
-            switch (_format)
-            {
-                case LogFormat.Json: WriteJson(level, message); break;
-                case LogFormat.Journal: WriteJournal(level, message); break;
-                default: WriteText(level, message); break;
-            }
-            line = _buffer.WrittenSpan.ToArray();
-        }
+        if (level < _min || message is null) return;
+        var line = Format(level, message);
         lock (_queue)
         {
             if (_queue.Count >= MaxQueuedLines)
@@ -113,18 +109,35 @@ public sealed class Log
                 _writing = true;
             }
             long dropped = Interlocked.Read(ref _dropped);
-            if (dropped != _droppedReported && Emit(Encoding.UTF8.GetBytes(NoteOfDropped(dropped - _droppedReported))))
+            if (dropped != _droppedReported && Emit(NoteOfDropped(dropped - _droppedReported)))
                 _droppedReported = dropped;
             if (!Emit(line)) Interlocked.Increment(ref _dropped);
         }
     }
 
-    private string NoteOfDropped(long n) => _format switch
+    /// <summary>
+    /// Formatted like every line (time, level), at warn, or at the active level when that is higher: lost lines
+    /// are worth a line at any level, and a line below the level would break the promise of the level.
+    /// </summary>
+    private byte[] NoteOfDropped(long n) =>
+        Format(_min > LogLevel.Warn ? _min : LogLevel.Warn,
+            n.ToString(System.Globalization.CultureInfo.InvariantCulture) + " log lines dropped: the log reader was not keeping up");
+
+    /// <summary>One finished line in the chosen format, newline included.</summary>
+    private byte[] Format(LogLevel level, string message)
     {
-        LogFormat.Json => "{\"level\":\"warn\",\"msg\":\"" + n + " log lines dropped: the log reader was not keeping up\"}\n",
-        LogFormat.Journal => "<4>" + n + " log lines dropped: the log reader was not keeping up\n",
-        _ => "warn  " + n + " log lines dropped: the log reader was not keeping up\n",
-    };
+        lock (_gate)
+        {
+            _buffer.Clear();
+            switch (_format)
+            {
+                case LogFormat.Json: WriteJson(level, message); break;
+                case LogFormat.Journal: WriteJournal(level, message); break;
+                default: WriteText(level, message); break;
+            }
+            return _buffer.WrittenSpan.ToArray();
+        }
+    }
 
     private bool Emit(byte[] bytes)
     {

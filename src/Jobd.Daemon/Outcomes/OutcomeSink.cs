@@ -210,7 +210,7 @@ public sealed class OutcomeSink
     {
         if (_redisFailing) return;
         _redisFailing = true;
-        if (e is RedisConnectionException) _log.Debug("result sink: redis: " + e.Message); // the loop reports outages
+        if (e is RedisConnectionException) _log.Debug($"result sink: redis: {e.Message}"); // the loop reports outages
         else _log.Warn("result sink: redis refused: " + e.Message + "; outcomes wait in the outbox; retrying");
     }
 

@@ -140,8 +140,7 @@ public sealed class CronFirer
                     _log.Write(_fireLevel, $"cron: {entry.Name} fired for {Iso(fire)} as job {id} ({entry.Type} on {entry.Queue}), {result.RedisNowMs - fireMs} ms after its time");
                 return true;
             case CronFireStatus.AlreadyFired:
-                if (_log.IsEnabled(LogLevel.Debug))
-                    _log.Debug($"cron: {entry.Name} for {Iso(fire)} was enqueued already (last fire {Iso(FromUnixMs(result.LastFireMs))})");
+                _log.Debug($"cron: {entry.Name} for {Iso(fire)} was enqueued already (last fire {Iso(FromUnixMs(result.LastFireMs))})");
                 return true;
             default:
                 _log.Debug($"cron: {entry.Name} for {Iso(fire)} is still {fireMs - result.RedisNowMs} ms ahead of Redis' clock; clock re-synced");
@@ -185,6 +184,8 @@ public sealed class CronFirer
 
     private void LogSchedules()
     {
+        // The schedules are searched only for a line that will be written.
+        if (!_log.IsEnabled(LogLevel.Info)) return;
         var now = Now();
         string? first = null;
         DateTime firstAt = DateTime.MaxValue;
@@ -193,8 +194,9 @@ public sealed class CronFirer
             var next = e.Schedule.NextAfter(now);
             if (next is not null && next.Value < firstAt) (first, firstAt) = (e.Name, next.Value);
         }
-        _log.Info($"cron: {_settings.Entries.Count} schedule(s) in {_settings.ZoneName}, catch-up {Config.ValueParsers.FormatDuration(_settings.Catchup)}"
-                  + (first is null ? "" : $"; next {first} at {CronTimes.Local(firstAt, _settings.Zone)} ({Iso(firstAt)})"));
+        var zone = $"cron: {_settings.Entries.Count} schedule(s) in {_settings.ZoneName}, catch-up {Config.ValueParsers.FormatDuration(_settings.Catchup)}";
+        if (first is null) _log.Info(zone);
+        else _log.Info($"{zone}; next {first} at {CronTimes.Local(firstAt, _settings.Zone)} ({Iso(firstAt)})");
     }
 
     private void Recovered()

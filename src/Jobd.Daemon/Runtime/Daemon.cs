@@ -17,7 +17,8 @@ namespace Jobd.Runtime;
 /// 2. reach Redis, retrying with backoff for as long as it takes (STATUS says so), one log line per state change;
 ///    warn when Redis may evict queue keys (maxmemory-policy other than noeviction);
 /// 3. report READY=1 and start the execution loop and the control ticker, each on its own connection, and the
-///    watchdog, fed only while the loop is within the bound it announced (a wedged loop gets killed);
+///    watchdog, fed only while the loop is within the bound it announced, which each reconnect attempt of its
+///    connection renews (a wedged loop gets killed, a Redis outage does not);
 /// 4. on the first SIGTERM/SIGINT: STOPPING=1, the loop takes nothing more and finishes or puts back its job
 ///    (a second signal puts it back at once); then the ticker stops, connections close, exit 0.
 /// It never exits because a dependency is down; only a refusal that retrying cannot fix (a wrong password or a
@@ -59,6 +60,9 @@ public sealed class Daemon
     /// <summary>How often to feed systemd's watchdog: half of WATCHDOG_USEC when it is meant for this process.</summary>
     public TimeSpan? WatchdogInterval { get; init; } = WatchdogSettings.FromEnvironment();
 
+    /// <summary>The clock of the loop connection's reconnect backoff; tests freeze it to wedge a reconnect.</summary>
+    internal TimeProvider ReconnectClock { get; init; } = TimeProvider.System;
+
     /// <summary>Margin beyond the grace period asked of systemd at a stop: the last settlement, the log flush, exit.</summary>
     public static readonly TimeSpan StopMargin = TimeSpan.FromSeconds(3);
 
@@ -76,7 +80,12 @@ public sealed class Daemon
         var loopTrips = new RoundTripCounter();
         var controlTrips = new RoundTripCounter();
         if (Metrics is not null) Metrics.RedisRoundTrips = [("loop", loopTrips), ("control", controlTrips)];
-        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = loopTrips }, OnRedisState);
+        var clock = TimeProvider.System;
+        var state = new LoopState(clock);
+        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = loopTrips }, OnRedisState, ReconnectClock)
+        {
+            Reconnecting = state.Reconnecting,
+        };
         try
         {
             await redis.PingAsync(signals.Graceful).ConfigureAwait(false);
@@ -101,8 +110,6 @@ public sealed class Daemon
             return Stop(signals, "before the scripts were loaded");
         }
 
-        var clock = TimeProvider.System;
-        var state = new LoopState(clock);
         var limits = new WorkerLimits(LeaseMs: (long)(3 * _config.Heartbeat.TotalMilliseconds),
             DoneTtlMs: (long)_config.DoneTtl.TotalMilliseconds, DeadTtlMs: (long)_config.DeadTtl.TotalMilliseconds,
             DeadCap: _config.DeadMax, MaxArgsBytes: _config.MaxJobBytes, MaxRecoveries: _config.MaxRecoveries,
@@ -144,7 +151,8 @@ public sealed class Daemon
             _notifier.Stopping();
             // systemd's TimeoutStopSec may be shorter than the grace period the running job is given.
             if (state.Job is not null) _notifier.ExtendTimeout(_config.ShutdownTimeout + ExecutionLoop.SettleMargin + StopMargin);
-            _log.Info($"stopping on {signals.Received}: taking no more jobs" + (state.Job is { } j ? $", job {j.Id} has {_config.ShutdownTimeout.TotalSeconds:0.#}s to finish" : ""));
+            if (state.Job is { } j) _log.Info($"stopping on {signals.Received}: taking no more jobs, job {j.Id} has {_config.ShutdownTimeout.TotalSeconds:0.#}s to finish");
+            else _log.Info($"stopping on {signals.Received}: taking no more jobs");
         });
         await loop.RunAsync(signals.Graceful, signals.Immediate, _config.ShutdownTimeout).ConfigureAwait(false);
         stopTicker.Cancel();
@@ -177,7 +185,7 @@ public sealed class Daemon
         }
         catch (RedisServerException e)
         {
-            _log.Debug("cannot read maxmemory-policy (INFO refused: " + e.Prefix + "); make sure it is noeviction");
+            _log.Debug($"cannot read maxmemory-policy (INFO refused: {e.Prefix}); make sure it is noeviction");
         }
         catch (Exception e) when (e is OperationCanceledException or RedisConnectionException)
         {
@@ -186,10 +194,11 @@ public sealed class Daemon
     }
 
     /// <summary>
-    /// Pings while the loop is within its announced bound, or waiting for its Redis connection to come back: a
-    /// Redis outage is a dependency being down, not a wedged loop, and must not get jobd killed and restarted
-    /// (which would not bring Redis back either). The loop's connection reports Down only from the loop's own
-    /// calls, so a handler stuck while Redis is down still starves the watchdog.
+    /// Pings while the loop is within its announced bound. A Redis outage is a dependency being down, not a
+    /// wedged loop, and must not get jobd killed and restarted (which would not bring Redis back either): each
+    /// reconnect attempt of the loop's connection renews the bound by that attempt's own limit plus its backoff
+    /// (LoopState.Reconnecting). Attempts happen only inside the loop's own calls, so a handler stuck while Redis
+    /// is down, or a reconnect that stops trying, still starves the watchdog.
     /// </summary>
     private async Task FeedWatchdogAsync(LoopState state, RedisClient loopRedis, CancellationToken stop)
     {
@@ -200,7 +209,7 @@ public sealed class Daemon
         {
             while (true)
             {
-                if (state.IsHealthy(interval.Value) || loopRedis.State == RedisConnectionState.Down)
+                if (state.IsHealthy(interval.Value))
                 {
                     _notifier.Watchdog();
                     starving = false;
@@ -208,7 +217,9 @@ public sealed class Daemon
                 else if (!starving)
                 {
                     starving = true;
-                    _log.Error("the execution loop is past its deadline" + (state.Job is { } j ? $" (job {j.Id} {j.Type})" : "") + "; no longer feeding the systemd watchdog");
+                    var doing = state.Job is { } j ? $" (job {j.Id} {j.Type})"
+                        : loopRedis.State == RedisConnectionState.Down ? " (reconnecting to redis, no attempt within its bound)" : "";
+                    _log.Error($"the execution loop is past its deadline{doing}; no longer feeding the systemd watchdog");
                 }
                 await Task.Delay(interval.Value, TimeProvider.System, stop).ConfigureAwait(false);
             }
@@ -230,10 +241,10 @@ public sealed class Daemon
         Metrics?.SetRedisUp(state == RedisConnectionState.Up);
         if (state == RedisConnectionState.Up)
         {
-            _log.Info("redis up: " + reason);
+            _log.Info($"redis up: {reason}");
             return;
         }
-        _log.Warn("redis down: " + reason + "; retrying with backoff");
+        _log.Warn($"redis down: {reason}; retrying with backoff");
         _notifier.Status("waiting for redis: " + reason);
     }
 }

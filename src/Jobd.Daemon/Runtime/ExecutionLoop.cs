@@ -27,7 +27,8 @@ public sealed class ExecutionLoop
     private readonly ControlTicker _ticker;
     private readonly Log _log;
     private readonly SystemdNotifier _notifier;
-    private readonly bool _logJobs;
+    /// <summary>The level of the per-job "started" and "done" lines: info with JOBD_LOG_JOBS=1, debug otherwise.</summary>
+    private readonly LogLevel _jobLevel;
     private readonly string _tokenPrefix;
     private readonly RedisBatch _batch = new();
     private readonly RecycleGuard _recycle;
@@ -53,7 +54,7 @@ public sealed class ExecutionLoop
         _ticker = ticker;
         _log = log;
         _notifier = notifier;
-        _logJobs = logJobs;
+        _jobLevel = logJobs ? LogLevel.Info : LogLevel.Debug;
         // Tokens fence late settlements, so they must not repeat across workers: the worker id's random tail
         // plus a counter.
         _tokenPrefix = workerId[(workerId.LastIndexOf(':') + 1)..] + ".";
@@ -159,10 +160,13 @@ public sealed class ExecutionLoop
     private void Report(in Settlement settle, SettleResult settled)
     {
         if (settle.Kind == SettleKind.None) return;
+        // A job that goes dead is an error, logged at every level; one that will run again is a warning.
         if (settled == SettleResult.LeaseLost)
             _log.Warn($"lease lost: job {settle.JobId} was recovered while this worker ran it; its outcome ({settle.Kind}) was not recorded");
-        else if (settle.Kind is SettleKind.Retry or SettleKind.Dead && _log.IsEnabled(LogLevel.Warn))
-            _log.Warn($"job {settle.JobId} {(settle.Kind == SettleKind.Dead ? "failed for good" : "failed, will retry")}: {settle.Text}");
+        else if (settle.Kind == SettleKind.Dead)
+            _log.Error($"job {settle.JobId} failed for good: {settle.Text}");
+        else if (settle.Kind == SettleKind.Retry)
+            _log.Warn($"job {settle.JobId} failed, will retry: {settle.Text}");
         else if (settle.Kind == SettleKind.Requeue)
             _log.Info($"job {settle.JobId} put back in its queue, attempt unspent (stopped before it finished)");
     }
@@ -171,16 +175,16 @@ public sealed class ExecutionLoop
     {
         _state.Started(job, _runner.TimeoutOf(job));
         _ticker.JobStarted();
-        // Interpolation happens before the call: test the level first, so nothing is formatted for nobody.
-        if ((_logJobs || _log.IsEnabled(LogLevel.Debug)) && _log.IsEnabled(LogLevel.Info))
-            _log.Info($"job {job.Id} {job.Type} started (queue {job.Queue}, attempt {job.Attempt}/{job.MaxAttempts})");
+        // Write(level, …) takes a built string: test the level first, so nothing is formatted for nobody.
+        if (_log.IsEnabled(_jobLevel))
+            _log.Write(_jobLevel, $"job {job.Id} {job.Type} started (queue {job.Queue}, attempt {job.Attempt}/{job.MaxAttempts})");
         long startedAt = Metrics is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
         var settle = await _runner.RunAsync(job, graceful, immediate).ConfigureAwait(false);
         Metrics?.Record(job.Type, settle.Kind, System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalSeconds);
         _state.Finished();
         _recycle.AfterJob(_state.JobsDone);
         AllocationPacer.Check();
-        if (_logJobs && settle.Kind == SettleKind.Done && _log.IsEnabled(LogLevel.Info)) _log.Info($"job {job.Id} {job.Type} done");
+        if (settle.Kind == SettleKind.Done && _log.IsEnabled(_jobLevel)) _log.Write(_jobLevel, $"job {job.Id} {job.Type} done");
         return settle;
     }
 

@@ -12,16 +12,16 @@ public sealed class LoopState
 {
     private readonly TimeProvider _clock;
     private RunningJob? _job;
-    private long _progressAt;
     private long _busyUntil;
+    /// <summary>The bound of the loop's current step, in timestamp ticks (read and written by the loop only).</summary>
+    private long _stepTicks;
 
     public LoopState(TimeProvider clock)
     {
         _clock = clock;
-        _progressAt = clock.GetTimestamp();
         // Being created counts as progress: the watchdog's first look comes before the loop's first step, and a
         // zero bound made it report a stuck loop at every start.
-        _busyUntil = _progressAt;
+        _busyUntil = clock.GetTimestamp();
     }
 
     public RunningJob? Job => Volatile.Read(ref _job);
@@ -32,9 +32,23 @@ public sealed class LoopState
     public void Progress(TimeSpan atMost)
     {
         long now = _clock.GetTimestamp();
-        Volatile.Write(ref _progressAt, now);
-        Volatile.Write(ref _busyUntil, now + (long)(atMost.TotalSeconds * _clock.TimestampFrequency));
+        _stepTicks = Ticks(atMost);
+        Volatile.Write(ref _busyUntil, now + _stepTicks);
     }
+
+    /// <summary>
+    /// The loop's Redis client starts a connection attempt inside the current step: it will have connected or be
+    /// trying again within <paramref name="attemptAtMost"/>, and once connected the step still has the bound it
+    /// announced. Each attempt renews the deadline, so a reconnect that keeps trying through a Redis outage feeds
+    /// the watchdog while one that hangs (no next attempt within its bound) starves it.
+    /// </summary>
+    public void Reconnecting(TimeSpan attemptAtMost)
+    {
+        long now = _clock.GetTimestamp();
+        Volatile.Write(ref _busyUntil, now + Ticks(attemptAtMost) + _stepTicks);
+    }
+
+    private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * _clock.TimestampFrequency);
 
     public void Started(RunningJob job, TimeSpan deadline)
     {
@@ -51,5 +65,5 @@ public sealed class LoopState
 
     /// <summary>True while the loop is within the bound it announced: the watchdog may be fed.</summary>
     public bool IsHealthy(TimeSpan slack) =>
-        _clock.GetTimestamp() <= Volatile.Read(ref _busyUntil) + (long)(slack.TotalSeconds * _clock.TimestampFrequency);
+        _clock.GetTimestamp() <= Volatile.Read(ref _busyUntil) + Ticks(slack);
 }

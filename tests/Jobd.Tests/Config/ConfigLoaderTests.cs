@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading.Tasks;
 using Jobd.Config;
 using Jobd.Ops;
 using Xunit;
@@ -71,11 +72,14 @@ public sealed class ConfigLoaderTests
         }
     }
 
+    /// <summary>systemd.exec(5): JOURNAL_STREAM counts only when it is stderr's own device:inode.</summary>
     [Fact]
-    public void Auto_log_format_follows_journal_stream()
+    public async Task Auto_log_format_is_journal_only_when_journal_stream_names_stderr()
     {
-        Assert.Equal(LogFormat.Journal, ConfigLoader.Load(Env(("JOURNAL_STREAM", "8:12345"))).LogFormat);
-        Assert.Equal(LogFormat.Text, ConfigLoader.Load(Env(("JOURNAL_STREAM", "8:1"), ("JOBD_LOG_FORMAT", "text"))).LogFormat);
+        var stderr = await Jobd.Tests.Ops.JournalStreamTests.StatAsync("%d:%i", $"/proc/{Environment.ProcessId}/fd/2");
+        Assert.Equal(LogFormat.Journal, ConfigLoader.Load(Env(("JOURNAL_STREAM", stderr))).LogFormat);
+        Assert.Equal(LogFormat.Text, ConfigLoader.Load(Env(("JOURNAL_STREAM", "8:12345"))).LogFormat);
+        Assert.Equal(LogFormat.Text, ConfigLoader.Load(Env(("JOURNAL_STREAM", stderr), ("JOBD_LOG_FORMAT", "text"))).LogFormat);
     }
 
     [Fact]

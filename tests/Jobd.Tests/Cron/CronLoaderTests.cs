@@ -64,6 +64,23 @@ public sealed class CronLoaderTests
         Assert.Equal("cron:digest:1767225600000", digest.JobId(1767225600000));
     }
 
+    /// <summary>"queue=" inside the args is data: only a word after the whole JSON object names the queue.</summary>
+    [Fact]
+    public void Queue_words_inside_the_args_are_args_and_only_a_word_after_them_names_the_queue()
+    {
+        var c = Load(("JOBD_CRON_A", "* * * * * noop {\"n\":\"x queue=y\"}"),
+            ("JOBD_CRON_B", "* * * * * noop {\"n\": \"x queue=y\", \"m\": {\"k\": \"}\"}}   queue=low"),
+            ("JOBD_CRON_C", "@hourly noop\tqueue=q1"));
+        Assert.Equal("{\"n\":\"x queue=y\"}", c.Entries[0].ArgsJson);
+        Assert.Equal("default", c.Entries[0].Queue);
+        Assert.Equal("{\"n\": \"x queue=y\", \"m\": {\"k\": \"}\"}}", c.Entries[1].ArgsJson);
+        Assert.Equal("low", c.Entries[1].Queue);
+        Assert.Equal("{}", c.Entries[2].ArgsJson);
+        Assert.Equal("q1", c.Entries[2].Queue);
+        Assert.Contains("only queue=Q may follow the args", Refused(("JOBD_CRON_X", "* * * * * noop {\"a\": 1} queue=low extra")));
+        Assert.Contains("only queue=Q may follow the args", Refused(("JOBD_CRON_X", "* * * * * noop {\"a\": 1} low")));
+    }
+
     [Theory]
     [InlineData("JOBD_CRON_X", "61 * * * * noop", "JOBD_CRON_X: cron expression \"61 * * * *\": minute \"61\" is out of range 0-59")]
     [InlineData("JOBD_CRON_X", "0 0 30 2 * noop", "JOBD_CRON_X: cron expression \"0 0 30 2 *\" never fires")]

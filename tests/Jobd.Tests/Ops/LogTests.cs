@@ -81,6 +81,77 @@ public sealed class LogTests
         Assert.Contains("shown", text);
     }
 
+    /// <summary>A value that counts how often its text is built.</summary>
+    private sealed class Probe
+    {
+        public int Formatted;
+        public override string ToString() => (++Formatted).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void A_line_below_the_level_is_never_built()
+    {
+        var probe = new Probe();
+        int evaluated = 0;
+        int Hole() => ++evaluated;
+        var text = Render(LogFormat.Text, LogLevel.Info, l =>
+        {
+            l.Debug($"cron: {probe} for {Hole()} was enqueued already");
+            Assert.Equal(0, probe.Formatted);
+            Assert.Equal(0, evaluated);
+            l.Info($"shown {probe} {Hole()}");
+        });
+        Assert.Equal(1, probe.Formatted);
+        Assert.Equal(1, evaluated);
+        Assert.EndsWith(" info  shown 1 1\n", text);
+
+        text = Render(LogFormat.Text, LogLevel.Error, l =>
+        {
+            l.Info($"{probe}");
+            l.Warn($"{probe}");
+        });
+        Assert.Equal("", text);
+        Assert.Equal(1, probe.Formatted);
+
+        text = Render(LogFormat.Text, LogLevel.Debug, l => l.Debug($"{probe} at {2.5:0.#}s"));
+        Assert.EndsWith(" debug 2 at 2.5s\n", text);
+    }
+
+    [Theory]
+    [InlineData(LogFormat.Text, LogLevel.Info)]
+    [InlineData(LogFormat.Json, LogLevel.Info)]
+    [InlineData(LogFormat.Journal, LogLevel.Info)]
+    [InlineData(LogFormat.Text, LogLevel.Error)]
+    public void The_note_of_dropped_lines_is_formatted_like_every_line(LogFormat format, LogLevel min)
+    {
+        using var stalled = new StalledStream();
+        var log = new Log(stalled, format, min, new ManualTimeProvider(At));
+        for (int i = 0; i < Log.MaxQueuedLines + 10; i++) log.Error("line " + i);
+        stalled.Release();
+        Assert.True(log.Flush(TimeSpan.FromSeconds(10)));
+        log.Error("after");
+        Assert.True(log.Flush(TimeSpan.FromSeconds(10)));
+        var note = Assert.Single(stalled.Text().Split('\n'), l => l.Contains("log lines dropped", StringComparison.Ordinal));
+        string level = min == LogLevel.Error ? "error" : "warn";
+        switch (format)
+        {
+            case LogFormat.Json:
+                using (var doc = JsonDocument.Parse(note))
+                {
+                    Assert.Equal(At.UtcDateTime, doc.RootElement.GetProperty("time").GetDateTime().ToUniversalTime());
+                    Assert.Equal(level, doc.RootElement.GetProperty("level").GetString());
+                    Assert.Matches("^[0-9]+ log lines dropped: the log reader was not keeping up$", doc.RootElement.GetProperty("msg").GetString());
+                }
+                break;
+            case LogFormat.Journal:
+                Assert.Matches("^<4>[0-9]+ log lines dropped", note);
+                break;
+            default:
+                Assert.Matches($"^2026-11-22T08:30:15.123Z {level} +[0-9]+ log lines dropped", note);
+                break;
+        }
+    }
+
     [Fact]
     public void A_broken_output_drops_and_counts_lines_instead_of_throwing()
     {

@@ -27,6 +27,18 @@ public sealed class SystemdNotifierTests
     }
 
     [Fact]
+    public async Task An_abstract_socket_named_with_an_at_sign_receives_the_messages()
+    {
+        await using var listener = new NotifySocketListener(abstractName: true);
+        Assert.StartsWith("@jobd-test/", listener.SocketPath);
+        using var notifier = new SystemdNotifier(listener.SocketPath);
+        notifier.Ready();
+        notifier.Watchdog();
+        await listener.Lines.WaitAsync(l => l == "WATCHDOG=1", Wait, "WATCHDOG=1");
+        Assert.Equal(new[] { "READY=1", "WATCHDOG=1" }, listener.Lines.Snapshot());
+    }
+
+    [Fact]
     public void Without_notify_socket_every_call_is_a_no_op()
     {
         using var notifier = new SystemdNotifier(null);

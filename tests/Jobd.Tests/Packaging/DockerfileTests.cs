@@ -103,5 +103,10 @@ public sealed class DockerfileTests
         Assert.EndsWith("CMD [\"/usr/bin/jobd\", \"health\"]", health);
         Assert.Matches(@"--interval=\d+s --timeout=\d+s --start-period=\d+s --retries=\d+ ", health);
         Assert.Equal("SIGTERM", Only(final, "STOPSIGNAL"));
+        // jobd health gives up within its budget; the HEALTHCHECK must wait clearly longer, or a slow Redis would
+        // turn into a killed probe instead of an "unhealthy" line.
+        var timeout = TimeSpan.FromSeconds(int.Parse(System.Text.RegularExpressions.Regex.Match(health, @"--timeout=(\d+)s").Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture));
+        Assert.True(timeout >= 2 * Jobd.Cli.HealthVerb.Budget, $"HEALTHCHECK --timeout={timeout.TotalSeconds}s vs jobd health's {Jobd.Cli.HealthVerb.Budget.TotalSeconds}s budget");
     }
 }

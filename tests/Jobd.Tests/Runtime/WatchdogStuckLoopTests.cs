@@ -64,6 +64,61 @@ public sealed class WatchdogStuckLoopTests
         Assert.Single(lines.Lines.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A Redis outage feeds the watchdog only while the loop's connection keeps trying: each reconnect attempt
+    /// renews the loop's bound. Here the backoff clock of that connection is frozen, so after its first failed
+    /// attempt the loop waits inside the reconnect for ever (as a reconnect that hangs would): the bound runs out
+    /// and the pings stop, though the connection is down. With the clock running again, and Redis back, the
+    /// loop reconnects and the pings resume. (With a running clock an outage keeps the pings going: the binary's
+    /// SystemdNotifyTests.The_watchdog_is_fed_through_a_redis_outage.)
+    /// </summary>
+    [Fact]
+    public async Task A_reconnect_that_stops_trying_stops_the_pings_until_it_tries_again()
+    {
+        await using var server = await RedisServer.StartAsync();
+        var config = ConfigLoader.Load(new Dictionary<string, string>
+        {
+            ["REDIS_URL"] = server.Url(),
+            ["JOBD_REDIS_CONNECT_TIMEOUT"] = "500ms",
+            ["JOBD_MAX_JOBS"] = "1", // a job after the recovery recycles the daemon: the test's way to end it
+        });
+        var lines = new LineStream();
+        var log = new Log(lines, LogFormat.Text, LogLevel.Info, TimeProvider.System);
+        await using var listener = new NotifySocketListener();
+        using var notifier = new SystemdNotifier(listener.SocketPath);
+        var frozen = new ManualTimeProvider(DateTimeOffset.UnixEpoch);
+        using var signals = new ShutdownSignals();
+        var daemon = new Daemon(config, log, notifier, WorkerIdentity.ForThisProcess(), HandlerRegistry.WithBuiltIns())
+        {
+            WatchdogInterval = Interval,
+            ReconnectClock = frozen,
+        };
+        var run = daemon.RunAsync(signals);
+        await lines.Lines.WaitAsync(l => l.Contains(" ready: queues", StringComparison.Ordinal), Wait, "the daemon to be ready");
+        await listener.Lines.WaitAsync(l => l == "WATCHDOG=1", Wait, "the first ping");
+
+        await server.KillAsync();
+        await lines.Lines.WaitAsync(l => l.Contains("redis down", StringComparison.Ordinal), Wait, "redis down");
+        int whileTrying = Count(listener);
+        // Bound: the loop's command timeout (5 s) plus one attempt (2 x 500 ms) and its backoff, plus one interval.
+        await lines.Lines.WaitAsync(l => l.Contains("the execution loop is past its deadline (reconnecting to redis", StringComparison.Ordinal),
+            Wait, "the starving line");
+        int atStarving = Count(listener);
+        Assert.True(atStarving > whileTrying, "pings continue while the first attempt is within its bound");
+        await Task.Delay(Interval * 5);
+        Assert.Equal(atStarving, Count(listener));
+
+        await server.RestartAsync();
+        frozen.Advance(TimeSpan.FromMinutes(1)); // the backoff ends: the next attempt connects
+        await lines.Lines.WaitAsync(l => l.Contains("redis up", StringComparison.Ordinal), Wait, "the loop to reconnect");
+        Assert.True(await Eventually.ReachesAsync(() => Task.FromResult((long)Count(listener)), atStarving + 3, Wait) >= atStarving + 3,
+            "pings resume after the reconnect");
+        await using (var redis = new RedisClient(config.Redis))
+            await new JobProducer(redis, config.Keys).EnqueueAsync(new EnqueueRequest { Type = "noop" });
+        Assert.Equal(75, await run.WaitAsync(Wait));
+        Assert.Single(lines.Lines.Snapshot(), l => l.Contains("past its deadline", StringComparison.Ordinal));
+    }
+
     private static int Count(NotifySocketListener listener)
     {
         int n = 0;

@@ -97,7 +97,7 @@ public sealed class MetricsServer : IAsyncDisposable
             catch (SocketException e)
             {
                 // Out of descriptors, say: log once, retry calmly.
-                if (!failing) _log.Warn("metrics endpoint cannot accept connections: " + e.SocketErrorCode + "; retrying every second");
+                if (!failing) _log.Warn($"metrics endpoint cannot accept connections: {e.SocketErrorCode}; retrying every second");
                 failing = true;
                 try { await Task.Delay(TimeSpan.FromSeconds(1), _stop.Token).ConfigureAwait(false); }
                 catch (OperationCanceledException) { return; }
