@@ -42,8 +42,6 @@ public sealed class RouteTable
             var name = ConfigSchema.Route.FamilyPrefix + suffix;
             if (!Jobd.Queue.Names.IsType(suffix))
                 throw new ConfigException(ValueText.Quote(name), "the type after JOBD_ROUTE_ is not valid; " + Jobd.Queue.Names.TypeRule);
-            if (Array.IndexOf(HandlerRegistry.BuiltInTypes, suffix) >= 0)
-                throw new ConfigException(name, suffix + " is a compiled-in handler and cannot be routed; choose another type name");
             byType.Add((suffix, RouteParser.Parse(name, value, allowTypePlaceholder: false)));
         }
         var defText = reader.Text(ConfigSchema.DefaultRoute);
