@@ -83,6 +83,18 @@ public static class JobdMain
 
         if (cmd.Verb == Verb.Config)
         {
+            await using (var compiledIn = CompiledIn(config, register))
+            {
+                try
+                {
+                    Jobd.Handlers.Routes.RouteHandlers.CheckClashes(compiledIn, config.Routes);
+                }
+                catch (ConfigException e)
+                {
+                    Console.Error.WriteLine("jobd: configuration error: " + e.Message);
+                    return ExitCodes.Config;
+                }
+            }
             if (cmd.Has("--json"))
             {
                 using var stdout = Jobd.Ops.SafeConsole.OpenStdout();
@@ -109,10 +121,26 @@ public static class JobdMain
         }
         if (cmd.Verb == Verb.Migrate) return await MigrateVerb.RunAsync(config, Console.Out, Console.Error).ConfigureAwait(false);
         if (cmd.Verb == Verb.Health) return await HealthVerb.RunAsync(cmd, config, Console.Out).ConfigureAwait(false);
+        var handlers = CompiledIn(config, register);
+        try
+        {
+            Jobd.Handlers.Routes.RouteHandlers.Register(handlers, config);
+        }
+        catch (ConfigException e)
+        {
+            await handlers.DisposeAsync().ConfigureAwait(false);
+            Console.Error.WriteLine("jobd: configuration error: " + e.Message);
+            return ExitCodes.Config;
+        }
+        return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);
+    }
+
+    /// <summary>The compiled-in handlers: the built-ins, ledger, and the host program's own.</summary>
+    private static Jobd.Handlers.HandlerRegistry CompiledIn(JobdConfig config, Action<Jobd.Handlers.HandlerRegistry>? register)
+    {
         var handlers = Jobd.Handlers.HandlerRegistry.WithBuiltIns();
         handlers.Register("ledger", new Jobd.Handlers.LedgerHandler(config.LedgerDir));
         register?.Invoke(handlers);
-        Jobd.Handlers.Routes.RouteHandlers.Register(handlers, config);
-        return await RunVerb.RunAsync(config, handlers).ConfigureAwait(false);
+        return handlers;
     }
 }

@@ -102,12 +102,15 @@ public sealed class RouteTests : WorkerTest, IDisposable
     {
         await using var server = new TestHttpServer((_, r) => TestHttpServer.Write(r, 200, "{}"));
         await using var w = await H.StartWorkerAsync(("JOBD_DEFAULT_ROUTE", "http:" + server.Url("/jobs/{type}")));
-        var ids = await H.EnqueueAsync("{\"type\":\"..:..\"}\n{\"type\":\"a.b\"}\n{\"type\":\"..\"}\n");
+        var ids = await H.EnqueueAsync("{\"type\":\"..:..\"}\n{\"type\":\"a.b\"}\n{\"type\":\"..\"}\n{\"type\":\".\"}\n");
         await WorkerHarness.LogLineAsync(w, $"job {ids[0]} ..:.. done", Settle);
         await WorkerHarness.LogLineAsync(w, $"job {ids[1]} a.b done", Settle);
-        // ".." as a whole path segment would climb out of /jobs/ (URLs unescape %2E): that job fails for good.
+        // "." or ".." as a whole path segment would be resolved away (/jobs/. is /jobs/, /jobs/.. is /): those jobs
+        // fail for good, and nothing is posted for them.
         await Dead(w, ids[2]);
+        await Dead(w, ids[3]);
         Assert.Equal("http: the job type would change the URL's host or path", H.Field(ids[2], "last_error"));
+        Assert.Equal("http: the job type would change the URL's host or path", H.Field(ids[3], "last_error"));
         var paths = new List<string>();
         foreach (var req in server.Received.Snapshot()) paths.Add(req.Path);
         paths.Sort(StringComparer.Ordinal);
@@ -143,6 +146,9 @@ public sealed class RouteTests : WorkerTest, IDisposable
     [InlineData("JOBD_ROUTE_calc", "sql:app.f;select 1", "JOBD_ROUTE_calc: ")]
     [InlineData("JOBD_ROUTE_calc", "sql:\"app\".\"f\"", "JOBD_ROUTE_calc: ")]
     [InlineData("JOBD_DEFAULT_ROUTE", "http:http://{type}.evil.example/x", "JOBD_DEFAULT_ROUTE: ")]
+    [InlineData("JOBD_ROUTE_resize", "exec:convert -resize 50%", "JOBD_ROUTE_resize: exec: the program \"convert\" is not an absolute path")]
+    [InlineData("JOBD_ROUTE_ledger", "exec:/bin/true", "JOBD_ROUTE_ledger: ledger is a compiled-in handler and cannot also be routed")]
+    [InlineData("JOBD_ROUTE_noop", "http:https://app.internal/x", "JOBD_ROUTE_noop: noop is a compiled-in handler and cannot also be routed")]
     public async Task A_bad_route_stops_the_worker_at_start_up_with_exit_78_and_one_line(string name, string value, string expected)
     {
         await using var p = JobdBinary.Start(new[] { "run" }, JobdBinary.Env(("REDIS_URL", Db.Url), (name, value),
@@ -150,6 +156,71 @@ public sealed class RouteTests : WorkerTest, IDisposable
         Assert.Equal(78, await p.WaitForExitAsync(TimeSpan.FromSeconds(10)));
         var line = Assert.Single(p.Stderr.Snapshot());
         Assert.Contains(expected, line);
+    }
+
+    [Fact]
+    public async Task Jobd_config_refuses_a_route_for_a_compiled_in_type()
+    {
+        await using var p = JobdBinary.Start(new[] { "config" }, JobdBinary.Env(("JOBD_ROUTE_ledger", "exec:/bin/true")));
+        Assert.Equal(78, await p.WaitForExitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("jobd: configuration error: JOBD_ROUTE_ledger: ledger is a compiled-in handler and cannot also be routed; choose another type name or drop the route",
+            Assert.Single(p.Stderr.Snapshot()));
+    }
+
+    private static long RssKb(int pid)
+    {
+        foreach (var line in File.ReadLines("/proc/" + pid + "/status"))
+            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                return long.Parse(line[6..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+        throw new InvalidOperationException("no VmRSS for " + pid);
+    }
+
+    [Fact]
+    public async Task A_program_flooding_stdout_is_ended_and_its_job_dead_while_memory_stays_flat()
+    {
+        await using var w = await H.StartWorkerAsync(("JOBD_ROUTE_flood", "exec:/usr/bin/yes"), ("JOBD_ROUTE_echo", "exec:/bin/cat"));
+        // A first job warms the exec path up, so what follows measures the floods alone.
+        var warm = await EnqueueOne("{\"type\":\"echo\",\"args\":{}}");
+        await WorkerHarness.LogLineAsync(w, $"job {warm} echo done", Settle);
+        long before = RssKb(w.Pid);
+        var ids = await H.EnqueueAsync(WorkerHarness.Lines(3, "{\"type\":\"flood\",\"args\":{},\"timeout\":\"10m\"}"));
+        foreach (var id in ids) await Dead(w, id);
+        long after = RssKb(w.Pid);
+        foreach (var id in ids)
+            Assert.Equal("exec: output_too_large (more than 1048576 bytes on stdout)", H.Field(id, "last_error"));
+        Console.WriteLine($"flood: worker VmRSS {before} kB before 3 floods, {after} kB after");
+        // Each flood passes 1 MiB through a 16 KB buffer: no growth in proportion to it (a generous bound).
+        Assert.True(after - before < 16 * 1024, $"VmRSS grew from {before} kB to {after} kB");
+    }
+
+    [Fact]
+    public async Task A_program_that_ignores_a_10_MB_payload_is_judged_by_its_exit_code()
+    {
+        await using var w = await H.StartWorkerAsync(("JOBD_MAX_JOB_BYTES", "16MB"),
+            ("JOBD_ROUTE_ignore", "exec:/bin/true"), ("JOBD_ROUTE_refuse", "exec:/bin/false"));
+        var args = "{\"blob\":\"" + new string('b', 10 << 20) + "\"}";
+        var ids = new List<string>();
+        foreach (var type in new[] { "ignore", "refuse" })
+        {
+            await using var p = JobdBinary.Start(new[] { "enqueue", type, "-" }, JobdBinary.Env(("REDIS_URL", Db.Url), ("JOBD_MAX_JOB_BYTES", "16MB")));
+            await p.Stdin.WriteAsync(args);
+            p.Stdin.Close();
+            Assert.Equal(0, await p.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            ids.Add(Assert.Single(p.Stdout.Snapshot()));
+        }
+        await WorkerHarness.LogLineAsync(w, $"job {ids[0]} ignore done", Settle);
+        await Dead(w, ids[1]);
+        Assert.Equal("exec: exit 1", H.Field(ids[1], "last_error"));
+    }
+
+    [Fact]
+    public async Task A_link_local_target_fails_for_good_without_a_request()
+    {
+        await using var w = await H.StartWorkerAsync(("JOBD_ROUTE_meta", "http:http://169.254.169.254/latest/meta-data/"));
+        var id = await EnqueueOne("{\"type\":\"meta\",\"args\":{}}");
+        await Dead(w, id);
+        Assert.Equal("http: 169.254.169.254 is a link-local or cloud metadata address, refused unless the host is in JOBD_HTTP_ALLOW",
+            H.Field(id, "last_error"));
     }
 
     [Fact]

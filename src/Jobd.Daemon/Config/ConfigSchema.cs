@@ -112,8 +112,8 @@ public static class ConfigSchema
         "text for terminals, json (one object per line) for containers, journal (syslog priority prefixes). auto: journal when JOURNAL_STREAM names stderr's device:inode (systemd), text otherwise.");
 
     public static readonly ConfigVariable Route = new(Prefix + "ROUTE_<TYPE>",
-        "http:URL, exec:PROGRAM [ARGS…] or sql:[SCHEMA.]FUNCTION", null,
-        "Runs jobs of the type after JOBD_ROUTE_ by a POST to the URL, a program (job JSON on stdin, no shell) or a Postgres function (docs/handlers.md). A compiled-in handler of the same type is refused at start-up.",
+        "http:URL, exec:/PROGRAM [ARGS…] or sql:[SCHEMA.]FUNCTION", null,
+        "Runs jobs of the type after JOBD_ROUTE_ by a POST to the URL, a program given by its absolute path (job JSON on stdin, no shell) or a Postgres function (public. unless qualified; docs/handlers.md). A type that also has a compiled-in handler (noop, sleep, fail, ledger or one of yours) is refused at start-up.",
         familyPrefix: Prefix + "ROUTE_");
 
     public static readonly ConfigVariable DefaultRoute = new(Prefix + "DEFAULT_ROUTE",
@@ -130,15 +130,15 @@ public static class ConfigSchema
 
     public static readonly ConfigVariable HttpAllow = new(Prefix + "HTTP_ALLOW",
         "comma-separated host names", null,
-        "When set, http routes may reach these hosts only (checked at start-up and again on every URL built).");
+        "When set, http routes may reach these hosts only (checked at start-up and again on every URL built). Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254) are refused unless their host is listed here.");
 
     public static readonly ConfigVariable HttpRedirects = new(Prefix + "HTTP_REDIRECTS",
         "boolean", "false",
-        "Follow redirects of http routes (at most 3; JOBD_HTTP_ALLOW still applies). Off: a 3xx is a permanent failure.");
+        "Follow redirects of http routes within the same origin only (scheme, host and port unchanged; at most 3). A redirect elsewhere, or any 3xx when off, is a permanent failure.");
 
     public static readonly ConfigVariable MaxResultBytes = new(Prefix + "MAX_RESULT_BYTES",
         "size, 1KB–16MB", "64KB",
-        "The most of an http body, a program's stdout or a sql function's JSON kept as a job's result; more is discarded, and the result is marked truncated.");
+        "The most of an http body, a program's stdout or a sql function's JSON kept as a job's result; more is not kept, and the result is marked truncated. A program writing more than 4 times this (at least 1MB) on stdout is ended and its job fails (output_too_large).");
 
     public static readonly ConfigVariable ExecEnv = new(Prefix + "EXEC_ENV",
         "comma-separated variable names", Jobd.Handlers.Routes.RouteTable.ExecEnvDefault,

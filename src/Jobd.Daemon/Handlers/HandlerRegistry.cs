@@ -32,8 +32,7 @@ public sealed class HandlerRegistry : IAsyncDisposable
         return handler is not null;
     }
 
-    /// <summary>The types of <see cref="WithBuiltIns"/>; a route for one of them is refused at start-up.</summary>
-    public static readonly string[] BuiltInTypes = { "noop", "sleep", "fail" };
+    public bool Contains(string type) => _handlers.ContainsKey(type);
 
     public IEnumerable<string> Types => _handlers.Keys;
 

@@ -77,10 +77,73 @@ public sealed class ExecRouteHandlerTests : IDisposable
     [Fact]
     public async Task Large_stdout_is_cut_at_the_limit_and_the_program_is_not_blocked()
     {
-        var s = Script("big.sh", "head -c 3000000 /dev/zero | tr '\\0' 'y'");
+        // 900 KB: far past the pipe's 64 KB, short of the 1 MiB flood cap.
+        var s = Script("big.sh", "head -c 900000 /dev/zero | tr '\\0' 'y'");
         var outcome = await Run(Handler(s, null, ("JOBD_MAX_RESULT_BYTES", "1KB")));
         Assert.Equal(OutcomeKind.Succeeded, outcome.Kind);
         Assert.Equal("{\"truncated\":true,\"text\":\"" + new string('y', 1024) + "\"}", outcome.Result);
+    }
+
+    [Fact]
+    public async Task A_program_flooding_stdout_is_ended_at_the_cap_and_fails_for_good()
+    {
+        // `yes` in a child of a shell that waits: both are ended, well before the job's 5 minutes. Each writes its
+        // pid before any output, so both are known before the flood.
+        var pids = Path.Combine(_dir, "pids");
+        var s = Script("flood.sh", "echo $$ >> " + pids + "\n/bin/sh -c 'echo $$ >> " + pids + "; exec /usr/bin/yes' &\nwait");
+        var outcome = await Run(Handler(s), timeoutMs: 300_000);
+        Assert.Equal(OutcomeKind.Failed, outcome.Kind);
+        Assert.Equal("exec: output_too_large (more than 1048576 bytes on stdout)", outcome.Error);
+        await AssertGone(pids);
+    }
+
+    [Fact]
+    public async Task The_flood_cap_is_four_results_when_that_is_more_than_1_MiB()
+    {
+        var s = Script("flood.sh", "exec /usr/bin/yes");
+        var outcome = await Run(Handler(s, null, ("JOBD_MAX_RESULT_BYTES", "1MB")), timeoutMs: 300_000);
+        Assert.Equal("exec: output_too_large (more than 4194304 bytes on stdout)", outcome.Error);
+    }
+
+    [Theory]
+    [InlineData("/bin/true", OutcomeKind.Succeeded)]
+    [InlineData("/bin/false", OutcomeKind.Failed)]
+    public async Task A_program_that_ignores_a_10_MB_stdin_is_judged_by_its_exit_code(string program, OutcomeKind expected)
+    {
+        // The program exits without reading: the write of the envelope meets EPIPE, which is not the job's outcome.
+        var args = "{\"blob\":\"" + new string('b', 10 << 20) + "\"}";
+        var outcome = await Run(Handler(program), args: args);
+        Assert.Equal(expected, outcome.Kind);
+        if (expected == OutcomeKind.Failed) Assert.Equal("exec: exit 1", outcome.Error);
+        else Assert.Null(outcome.Result);
+    }
+
+    [Fact]
+    public async Task The_program_runs_in_jobd_exec_dir()
+    {
+        var work = Directory.CreateDirectory(Path.Combine(_dir, "work dir")).FullName;
+        var outcome = await Run(Handler("/bin/pwd", null, ("JOBD_EXEC_DIR", work)));
+        Assert.Equal(OutcomeKind.Succeeded, outcome.Kind);
+        Assert.Equal(System.Text.Json.JsonSerializer.Serialize(work + "\n", TestJson.Default.String), outcome.Result);
+    }
+
+    [Fact]
+    public async Task A_custom_exec_env_passes_exactly_its_variables()
+    {
+        var env = new Dictionary<string, string>
+        {
+            ["PATH"] = "/usr/bin:/bin", ["HOME"] = "/root", ["APP_MODE"] = "blue", ["APP_REGION"] = "eu", ["DATABASE_URL"] = "postgres://u:pw@h/db",
+        };
+        var outcome = await Run(Handler("/usr/bin/env", env, ("JOBD_EXEC_ENV", "APP_MODE,APP_REGION,NOT_SET_ANYWHERE")));
+        var lines = new List<string>(System.Text.Json.JsonSerializer.Deserialize(outcome.Result!, TestJson.Default.String)!
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        lines.Sort(StringComparer.Ordinal);
+        Assert.Equal(5, lines.Count);
+        Assert.Equal("APP_MODE=blue", lines[0]);
+        Assert.Equal("APP_REGION=eu", lines[1]);
+        Assert.StartsWith("JOBD_JOB_ATTEMPT=1", lines[2]);
+        Assert.StartsWith("JOBD_JOB_ID=j-", lines[3]);
+        Assert.Equal("JOBD_JOB_TYPE=t1", lines[4]);
     }
 
     [Fact]

@@ -29,12 +29,64 @@ public sealed class RouteConfigTests
     [InlineData("JOBD_ROUTE_a", "sql:f\"; drop table x; --")]
     [InlineData("JOBD_ROUTE_a", "sql:a.b.c")]
     [InlineData("JOBD_ROUTE_a", "sql:1abc")]
-    [InlineData("JOBD_ROUTE_noop", "http:https://h/x")]
+    [InlineData("JOBD_ROUTE_a", "exec:bin/prog")]
+    [InlineData("JOBD_ROUTE_a", "exec:resize --quality 80")]
+    [InlineData("JOBD_ROUTE_a", "exec:./prog")]
+    [InlineData("JOBD_EXEC_DIR", "/no/such/directory")]
     [InlineData("JOBD_ROUTE_a/b", "http:https://h/x")]
     public void Bad_routes_are_refused_with_one_line(string name, string value)
     {
         var e = Assert.Throws<ConfigException>(() => LoadConfig((name, value), ("DATABASE_URL", "postgres://u:p@localhost/db")));
         Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void A_relative_program_is_refused_naming_the_variable()
+    {
+        var e = Assert.Throws<ConfigException>(() => LoadConfig(("JOBD_ROUTE_resize", "exec:resize --quality 80")));
+        Assert.Equal("JOBD_ROUTE_resize: exec: the program \"resize\" is not an absolute path; expected exec:/path/to/program [args…]", e.Message);
+    }
+
+    [Fact]
+    public void An_unqualified_function_is_called_in_public()
+    {
+        var t = Routes(("JOBD_ROUTE_a", "sql:handle_job"), ("JOBD_ROUTE_b", "sql:Billing.Close"), ("DATABASE_URL", "postgres://u:p@localhost/db"));
+        Assert.Equal("\"public\".\"handle_job\"", t.ByType[0].Route.QuotedFunction);
+        Assert.Equal("\"Billing\".\"Close\"", t.ByType[1].Route.QuotedFunction);
+        Assert.Equal("sql:handle_job", t.ByType[0].Route.Text);
+    }
+
+    private sealed class MyHandler : Jobd.Handlers.IJobHandler
+    {
+        public System.Threading.Tasks.ValueTask<Jobd.Handlers.JobOutcome> RunAsync(Jobd.Queue.RunningJob job, System.Threading.CancellationToken cancellationToken) =>
+            System.Threading.Tasks.ValueTask.FromResult(Jobd.Handlers.JobOutcome.Success());
+    }
+
+    /// <summary>As JobdMain builds it: the built-ins, ledger, and a handler the host program registered.</summary>
+    private static Jobd.Handlers.HandlerRegistry CompiledIn() => Jobd.Handlers.HandlerRegistry.WithBuiltIns()
+        .Register("ledger", new Jobd.Handlers.LedgerHandler(null))
+        .Register("my_own", new MyHandler());
+
+    [Theory]
+    [InlineData("noop")]
+    [InlineData("ledger")]
+    [InlineData("my_own")]
+    public void A_route_for_a_registered_handler_is_refused_before_any_route_handler_exists(string type)
+    {
+        var config = LoadConfig(("JOBD_ROUTE_" + type, "exec:/bin/true"), ("JOBD_ROUTE_zz", "exec:/bin/true"));
+        var registry = CompiledIn();
+        var e = Assert.Throws<ConfigException>(() => RouteHandlers.Register(registry, config));
+        Assert.Equal("JOBD_ROUTE_" + type + ": " + type + " is a compiled-in handler and cannot also be routed; choose another type name or drop the route", e.Message);
+        Assert.False(registry.Contains("zz"));
+    }
+
+    [Fact]
+    public void A_route_beside_registered_handlers_is_registered()
+    {
+        var registry = CompiledIn();
+        RouteHandlers.Register(registry, LoadConfig(("JOBD_ROUTE_ledger2", "exec:/bin/true")));
+        Assert.True(registry.TryGet("ledger2", out var h));
+        Assert.IsType<Jobd.Handlers.Exec.ExecRouteHandler>(h);
     }
 
     [Fact]

@@ -13,7 +13,8 @@ namespace Jobd.Tests.Handlers;
 
 /// <summary>
 /// The receiver snippets of docs/handlers.md, taken from the document as written, verify a request that the http
-/// handler really sent to a real server: with the current secret, the next one, a wrong one, and a changed body.
+/// handler really sent to a real server: with the current secret, the next one, a wrong one, and a changed body;
+/// and hostile headers, which must make them return false, never raise.
 /// </summary>
 public sealed class SignatureSnippetTests : IDisposable
 {
@@ -33,6 +34,10 @@ public sealed class SignatureSnippetTests : IDisposable
         for secrets, b in (([s], body), ([n], body), ([w], body), ([s], body + b" "), ([w, n], body)):
             print("valid" if jobd_verify(secrets, sig, b) else "invalid")
         print("valid" if jobd_verify([s], "t=1000000000," + sig.split(",", 1)[1], body) else "invalid")
+        t_field, h = sig.split(",")[0], sig.split(",")[1]
+        for header in (t_field + ",v1=" + "\u00e9" * 64, t_field + ",v1=" + "\u00e9" * 32, "t=" + "\u00b2" * 10 + "," + h,
+                       "t=" + "9" * 5000 + "," + h, "garbage", "", t_field + "," + h[:-1] + "\ud800", None):
+            print("valid" if jobd_verify([s], header, body) else "invalid")
         """;
 
     private const string NodeHarness = """
@@ -44,6 +49,10 @@ public sealed class SignatureSnippetTests : IDisposable
         for (const [secrets, b] of [[[s], body], [[n], body], [[w], body], [[s], Buffer.concat([body, Buffer.from(" ")])], [[w, n], body]])
           console.log(jobdVerify(secrets, sig, b) ? "valid" : "invalid");
         console.log(jobdVerify([s], "t=1000000000," + sig.slice(sig.indexOf(",") + 1), body) ? "valid" : "invalid");
+        const [tField, h] = sig.split(",");
+        for (const header of [tField + ",v1=" + "\u00e9".repeat(64), tField + ",v1=" + "\u00e9".repeat(32), "t=" + "\u00b2".repeat(10) + "," + h,
+                              "t=" + "9".repeat(5000) + "," + h, "garbage", "", tField + "," + h.slice(0, -1) + "\ud800", undefined])
+          console.log(jobdVerify([s], header, body) ? "valid" : "invalid");
         """;
 
     [Theory]
@@ -82,7 +91,10 @@ public sealed class SignatureSnippetTests : IDisposable
             var stderr = await p.StandardError.ReadToEndAsync();
             await p.WaitForExitAsync();
             Assert.True(p.ExitCode == 0, stderr);
-            Assert.Equal("valid\nvalid\ninvalid\ninvalid\nvalid\ninvalid\n", stdout);
+            // Then the hostile headers: a v1 of 64 non-ASCII characters (as long as a real one in characters, twice
+            // in bytes), one of 32 (as long in bytes), non-ASCII digits in t, a 5,000-digit t, no fields, nothing,
+            // a lone surrogate, no header at all: each is invalid, none raises.
+            Assert.Equal("valid\nvalid\ninvalid\ninvalid\nvalid\ninvalid\n" + new System.Text.StringBuilder().Insert(0, "invalid\n", 8), stdout);
         }
     }
 

@@ -150,6 +150,78 @@ public sealed class SqlRouteHandlerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_backend_terminated_mid_call_retries_57P01_and_the_next_job_gets_a_new_connection()
+    {
+        await Execute($"create function {_pg.Schema}.slow(a jsonb) returns int language sql as $$ select pg_sleep(30); select 1 $$");
+        await Execute($"create function {_pg.Schema}.quick(a jsonb) returns int language sql as $$ select 1 $$");
+        _registry = new HandlerRegistry();
+        RouteHandlers.Register(_registry, LoadConfig(("JOBD_ROUTE_t1", "sql:" + _pg.Schema + ".slow"),
+            ("JOBD_ROUTE_t2", "sql:" + _pg.Schema + ".quick"), ("DATABASE_URL", _pg.Url)));
+        Assert.True(_registry.TryGet("t1", out var slow));
+        Assert.True(_registry.TryGet("t2", out var quick));
+        var job = Run(slow);
+        var mine = $"application_name = '{SqlRoutes.ApplicationName}' and state = 'active' and query like '%\"{_pg.Schema}\".\"slow\"%'";
+        Assert.Equal(1, await Eventually.ReachesAsync(() => _pg.ScalarAsync<long>($"select count(*) from pg_stat_activity where {mine}"), 1, TimeSpan.FromSeconds(20)));
+        Assert.True(await _pg.ScalarAsync<bool>($"select bool_and(pg_terminate_backend(pid)) from pg_stat_activity where {mine}"));
+        var outcome = await job;
+        Assert.Equal(OutcomeKind.Retry, outcome.Kind);
+        Assert.StartsWith("sql: 57P01: ", outcome.Error);
+        // The routes share a pool of one: the broken connection is not handed out again.
+        var next = await Run(quick);
+        Assert.Equal(OutcomeKind.Succeeded, next.Kind);
+        Assert.Equal("1", next.Result);
+    }
+
+    [Fact]
+    public async Task A_unique_violation_fails_for_good_with_23505()
+    {
+        await Execute($"create table {_pg.Schema}.orders (n int primary key)");
+        await Execute($"create function {_pg.Schema}.record(a jsonb) returns void language sql as $$ insert into {_pg.Schema}.orders values ((a->>'n')::int) $$");
+        var handler = Handler("record");
+        Assert.Equal(OutcomeKind.Succeeded, (await Run(handler)).Kind);
+        var outcome = await Run(handler);
+        Assert.Equal(OutcomeKind.Failed, outcome.Kind);
+        Assert.StartsWith("sql: 23505: duplicate key value violates unique constraint", outcome.Error);
+        Assert.Equal(1L, await _pg.ScalarAsync<long>("select count(*) from orders"));
+    }
+
+    [Fact]
+    public async Task Args_holding_u0000_fail_for_good_with_22P05()
+    {
+        // Valid JSON, but jsonb has no place for a NUL character: Postgres refuses the parameter, every time.
+        await Execute($"create function {_pg.Schema}.echo(a jsonb) returns jsonb language sql as $$ select a $$");
+        var outcome = await Run(Handler("echo"), args: "{\"note\":\"a\\u0000b\"}");
+        Assert.Equal(OutcomeKind.Failed, outcome.Kind);
+        Assert.Equal("sql: 22P05: unsupported Unicode escape sequence", outcome.Error);
+    }
+
+    [Fact]
+    public async Task Search_path_cannot_redirect_the_call_nor_the_names_around_it()
+    {
+        // The session's search_path (here from DATABASE_URL's options, as a role or pooler could set it) puts a
+        // schema with look-alikes first: a function of the route's name, a to_jsonb(text) and a jsonb domain.
+        var name = "route_target_" + _pg.Schema;
+        await Execute($"create function public.{name}(a pg_catalog.jsonb) returns text language sql as $$ select 'public' $$");
+        try
+        {
+            await Execute($"create function {_pg.Schema}.{name}(a pg_catalog.jsonb) returns text language sql as $$ select 'hijacked' $$");
+            await Execute($"create function {_pg.Schema}.to_jsonb(a text) returns pg_catalog.jsonb language sql as $$ select '\"hijacked\"'::pg_catalog.jsonb $$");
+            await Execute($"create domain {_pg.Schema}.jsonb as pg_catalog.text check (false)");
+            var options = Uri.EscapeDataString($"-c search_path={_pg.Schema},pg_catalog,public");
+            _registry = new HandlerRegistry();
+            RouteHandlers.Register(_registry, LoadConfig(("JOBD_ROUTE_t1", "sql:" + name), ("DATABASE_URL", _pg.Url + "?options=" + options)));
+            Assert.True(_registry.TryGet("t1", out var h));
+            var outcome = await Run(h);
+            Assert.Equal(OutcomeKind.Succeeded, outcome.Kind);
+            Assert.Equal("\"public\"", outcome.Result);
+        }
+        finally
+        {
+            await Execute($"drop function if exists public.{name}(pg_catalog.jsonb)");
+        }
+    }
+
+    [Fact]
     public async Task Statement_timeout_follows_the_job_timeout_and_retries()
     {
         await Execute($"create function {_pg.Schema}.slow(a jsonb) returns int language sql as $$ select pg_sleep(30); select 1 $$");

@@ -16,7 +16,8 @@ namespace Jobd.Handlers.Exec;
 /// <summary>
 /// exec:PROGRAM ARGS… routes: runs the program directly (argv split at start-up, no shell) with the job envelope on
 /// stdin and only the allowlisted environment. Exit 0: success, stdout is the result; 75: retry; else permanent,
-/// with the tail of stderr. On timeout or forced shutdown the whole process tree is ended (<see cref="ProcessTree"/>).
+/// with the tail of stderr. On timeout or forced shutdown the whole process tree is ended (<see cref="ProcessTree"/>);
+/// so it is when stdout passes the flood cap (<see cref="RouteTable.ExecOutputCap"/>), and the job fails for good.
 /// </summary>
 public sealed class ExecRouteHandler : IJobHandler
 {
@@ -64,21 +65,25 @@ public sealed class ExecRouteHandler : IJobHandler
             return JobOutcome.Fail("exec: cannot start " + _argv[0] + ": " + e.Message);
         }
 
-        var stdout = new OutputCapture(process.StandardOutput.BaseStream, (int)_settings.MaxResultBytes);
+        var stdout = new OutputCapture(process.StandardOutput.BaseStream, (int)_settings.MaxResultBytes, _settings.ExecOutputCap);
         var stderr = ReadTailAsync(process.StandardError.BaseStream, StderrTailBytes);
         var stdin = WriteStdinAsync(process.StandardInput.BaseStream, HttpEnvelope.Write(job));
         var pipes = Task.WhenAll(stdout.Completion, stderr, stdin);
+        var exited = process.WaitForExitAsync(cancellationToken);
         try
         {
-            await process.WaitForExitAsync(cancellationToken).ConfigureAwait(false);
+            if (await Task.WhenAny(exited, stdout.Flooded).ConfigureAwait(false) != exited)
+            {
+                // Writing without end (`yes`): more would only cost CPU until the timeout, and a retry floods again.
+                await EndTreeAsync(process, pipes).ConfigureAwait(false);
+                stdout.TakeResult();
+                return TooLarge();
+            }
+            await exited.ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            await ProcessTree.KillAsync(process.Id, KillGrace).ConfigureAwait(false);
-            // Reap the child (Process waits for it); the pipes close once the whole tree is gone, unless a process
-            // that left the tree holds them: they are not waited for beyond the grace.
-            await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
-            await WaitQuietlyAsync(pipes, KillGrace).ConfigureAwait(false);
+            await EndTreeAsync(process, pipes).ConfigureAwait(false);
             stdout.TakeResult();
             // The runner tells a timeout (retry) from a shutdown (the job goes back, attempt unspent).
             throw;
@@ -88,10 +93,26 @@ public sealed class ExecRouteHandler : IJobHandler
         await WaitQuietlyAsync(pipes, OutputGrace, cancellationToken).ConfigureAwait(false);
         int code = process.ExitCode;
         var result = stdout.TakeResult();
+        // Past the cap just as it exited: the same outcome as when the flood is seen first.
+        if (stdout.Flooded.IsCompleted) return TooLarge();
         if (code == 0) return JobOutcome.Success(result);
         var errTail = stderr.IsCompletedSuccessfully ? stderr.Result : "";
         var error = "exec: exit " + code + (errTail.Length > 0 ? ": " + ResultText.Excerpt(errTail, StderrTailBytes) : "");
         return code == RetryExitCode ? JobOutcome.RetryLater(error) : JobOutcome.Fail(error);
+    }
+
+    private JobOutcome TooLarge() =>
+        JobOutcome.Fail("exec: output_too_large (more than " + _settings.ExecOutputCap + " bytes on stdout)");
+
+    /// <summary>
+    /// Ends the program's tree and reaps the program (Process waits for it); the pipes close once the whole tree is
+    /// gone, unless a process that left the tree holds them: they are not waited for beyond the grace.
+    /// </summary>
+    private static async Task EndTreeAsync(Process process, Task pipes)
+    {
+        await ProcessTree.KillAsync(process.Id, KillGrace).ConfigureAwait(false);
+        await process.WaitForExitAsync(CancellationToken.None).ConfigureAwait(false);
+        await WaitQuietlyAsync(pipes, KillGrace).ConfigureAwait(false);
     }
 
     private static async Task WaitQuietlyAsync(Task pipes, TimeSpan grace, CancellationToken cancellationToken = default)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading.Tasks;
@@ -49,7 +50,7 @@ internal static partial class ProcessTree
         var parentOf = new Dictionary<int, int>();
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            if (!int.TryParse(Path.GetFileName(dir.AsSpan()), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
             if (ReadStat(pid) is { } stat) parentOf[pid] = stat.Ppid;
         }
         var result = new List<int>();
@@ -66,12 +67,20 @@ internal static partial class ProcessTree
 
     private static char? State(int pid) => ReadStat(pid)?.State;
 
+    /// <summary>
+    /// State and parent pid from /proc/PID/stat, read into a stack buffer: a kill polls this for every process on
+    /// the machine several times, and a StreamReader per file made megabytes of garbage per kill.
+    /// </summary>
     private static (char State, int Ppid)? ReadStat(int pid)
     {
-        string text;
+        // "pid (comm) S ppid …": comm is at most 15 bytes but may hold spaces and parentheses, so parse after the
+        // last ')'; nothing after it is anything but numbers, so the first 256 bytes always hold what is needed.
+        Span<byte> buffer = stackalloc byte[256];
+        int n;
         try
         {
-            text = File.ReadAllText("/proc/" + pid + "/stat");
+            using var handle = File.OpenHandle("/proc/" + pid.ToString(CultureInfo.InvariantCulture) + "/stat");
+            n = RandomAccess.Read(handle, buffer, 0);
         }
         catch (IOException)
         {
@@ -81,14 +90,14 @@ internal static partial class ProcessTree
         {
             return null;
         }
-        // "pid (comm) S ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
-        int close = text.LastIndexOf(')');
+        var text = buffer[..n];
+        int close = text.LastIndexOf((byte)')');
         if (close < 0 || close + 4 >= text.Length) return null;
-        var rest = text.AsSpan(close + 2);
-        char state = rest[0];
+        var rest = text[(close + 2)..];
+        char state = (char)rest[0];
         rest = rest[2..];
-        int space = rest.IndexOf(' ');
-        if (space < 0 || !int.TryParse(rest[..space], out var ppid)) return null;
+        int space = rest.IndexOf((byte)' ');
+        if (space < 0 || !int.TryParse(rest[..space], NumberStyles.None, CultureInfo.InvariantCulture, out var ppid)) return null;
         return (state, ppid);
     }
 

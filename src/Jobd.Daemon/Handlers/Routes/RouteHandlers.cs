@@ -11,10 +11,25 @@ namespace Jobd.Handlers.Routes;
 /// </summary>
 public static class RouteHandlers
 {
+    /// <summary>
+    /// Refuses a route whose type already has a compiled-in handler (noop, sleep, fail, ledger, or one a host
+    /// program registered): which of the two should run is the operator's mistake to fix, not jobd's to guess.
+    /// The one place routes meet the registry, so every registered name is covered, whoever registered it.
+    /// </summary>
+    public static void CheckClashes(HandlerRegistry registry, RouteTable table)
+    {
+        foreach (var (type, _) in table.ByType)
+            if (registry.Contains(type))
+                throw new ConfigException(ConfigSchema.Route.FamilyPrefix + type,
+                    type + " is a compiled-in handler and cannot also be routed; choose another type name or drop the route");
+    }
+
     public static void Register(HandlerRegistry registry, JobdConfig config)
     {
         var table = config.Routes;
-        HttpClient? http = table.Any(RouteKind.Http) ? HttpRouteHandler.CreateClient() : null;
+        // Before any handler exists: a refused configuration opens no connection pool.
+        CheckClashes(registry, table);
+        HttpClient? http = table.Any(RouteKind.Http) ? HttpRouteHandler.CreateClient(table.HttpAllow) : null;
         object? sql = null;
         IJobHandler Create(Route route) => route.Kind switch
         {

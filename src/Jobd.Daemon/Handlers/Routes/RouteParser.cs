@@ -20,6 +20,9 @@ public static class RouteParser
             case "exec":
                 if (!ArgvSplitter.TrySplit(rest, out var argv, out var problem))
                     throw new ConfigException(variable, "exec: " + problem + "; expected exec:<program> [args…]");
+                // No PATH lookup: which program runs is fixed by the configuration, not by the environment.
+                if (!argv[0].StartsWith('/'))
+                    throw new ConfigException(variable, "exec: the program " + ValueText.Quote(argv[0]) + " is not an absolute path; expected exec:/path/to/program [args…]");
                 return new Route { Kind = RouteKind.Exec, Text = text, Argv = argv.ToArray() };
             case "sql":
                 if (!TryQuoteFunction(rest, out var quoted))
@@ -46,13 +49,18 @@ public static class RouteParser
         return new Route { Kind = RouteKind.Http, Text = text, Url = uri, UrlTemplate = hasPlaceholder ? rest : null };
     }
 
-    /// <summary>[schema.]function, each part [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes; quoted as "schema"."function".</summary>
+    /// <summary>
+    /// [schema.]function, each part [A-Za-z_][A-Za-z0-9_$]*, at most 63 bytes; quoted as "schema"."function". An
+    /// unqualified name means public.function: the call never goes through search_path, so neither a role's nor a
+    /// pooler's search_path can put another schema's function of the same name in its place.
+    /// </summary>
     public static bool TryQuoteFunction(string name, out string quoted)
     {
         quoted = "";
         var parts = name.Split('.');
         if (parts.Length > 2) return false;
         var sb = new StringBuilder();
+        if (parts.Length == 1) sb.Append("\"public\"");
         foreach (var p in parts)
         {
             if (p.Length is 0 or > 63) return false;

@@ -26,6 +26,13 @@ public sealed class RouteTable
     public string[] ExecEnv { get; init; } = ExecEnvDefault.Split(',');
     public string? ExecDir { get; init; }
 
+    /// <summary>
+    /// Bytes on an exec program's stdout past which it is ended and the job fails for good (output_too_large):
+    /// four results' worth, at least 1 MiB. Enough room for a program that prints a little more than it should;
+    /// a program that never stops (`yes`) is ended within milliseconds instead of at its timeout.
+    /// </summary>
+    public long ExecOutputCap => Math.Max(1L << 20, 4 * MaxResultBytes);
+
     public bool Any(RouteKind kind)
     {
         if (Default?.Kind == kind) return true;
@@ -42,8 +49,6 @@ public sealed class RouteTable
             var name = ConfigSchema.Route.FamilyPrefix + suffix;
             if (!Jobd.Queue.Names.IsType(suffix))
                 throw new ConfigException(ValueText.Quote(name), "the type after JOBD_ROUTE_ is not valid; " + Jobd.Queue.Names.TypeRule);
-            if (Array.IndexOf(HandlerRegistry.BuiltInTypes, suffix) >= 0)
-                throw new ConfigException(name, suffix + " is a compiled-in handler and cannot be routed; choose another type name");
             byType.Add((suffix, RouteParser.Parse(name, value, allowTypePlaceholder: false)));
         }
         var defText = reader.Text(ConfigSchema.DefaultRoute);

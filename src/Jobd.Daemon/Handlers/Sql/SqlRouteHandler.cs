@@ -37,8 +37,12 @@ public sealed class SqlRouteHandler : IJobHandler
         _maxResultBytes = (int)maxResultBytes;
     }
 
-    /// <summary>The one statement a route runs; <paramref name="quotedFunction"/> is "schema"."function" from RouteParser.</summary>
-    public static string CallText(string quotedFunction) => "select to_jsonb(" + quotedFunction + "($1::text::jsonb))::text";
+    /// <summary>
+    /// The one statement a route runs; <paramref name="quotedFunction"/> is "schema"."function" from RouteParser.
+    /// Every other name is pg_catalog's, written out, so no search_path can resolve it elsewhere.
+    /// </summary>
+    public static string CallText(string quotedFunction) =>
+        "select pg_catalog.to_jsonb(" + quotedFunction + "($1::pg_catalog.text::pg_catalog.jsonb))::pg_catalog.text";
 
     public async ValueTask<JobOutcome> RunAsync(RunningJob job, CancellationToken cancellationToken)
     {
@@ -53,7 +57,7 @@ public sealed class SqlRouteHandler : IJobHandler
             {
                 Timeout = (int)Math.Min(int.MaxValue, timeoutMs / 1000 + 1 + CommandTimeoutSlackSeconds),
             };
-            var setTimeout = new NpgsqlBatchCommand("select set_config('statement_timeout', $1, true)");
+            var setTimeout = new NpgsqlBatchCommand("select pg_catalog.set_config('statement_timeout', $1, true)");
             setTimeout.Parameters.Add(new NpgsqlParameter { Value = timeoutMs.ToString(CultureInfo.InvariantCulture) });
             var call = new NpgsqlBatchCommand(_call);
             call.Parameters.Add(new NpgsqlParameter { Value = job.ArgsJson.Length == 0 ? "null" : job.ArgsJson });
