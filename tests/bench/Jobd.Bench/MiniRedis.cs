@@ -20,7 +20,10 @@ internal sealed class MiniRedis : IDisposable
         _tcp = new TcpClient("127.0.0.1", port) { NoDelay = true, ReceiveTimeout = readTimeoutMs };
         _out = _tcp.GetStream();
         _in = new BufferedStream(_out, 65536);
-        LocalAddress = _tcp.Client.LocalEndPoint!.ToString()!;
+        // As Redis prints it: a dual-mode socket reports [::ffff:127.0.0.1]:port.
+        var local = (System.Net.IPEndPoint)_tcp.Client.LocalEndPoint!;
+        var ip = local.Address.IsIPv4MappedToIPv6 ? local.Address.MapToIPv4() : local.Address;
+        LocalAddress = ip + ":" + local.Port.ToString(CultureInfo.InvariantCulture);
     }
 
     /// <summary>This connection's ip:port as the server sees it (MONITOR and CLIENT LIST name clients by it).</summary>

@@ -53,10 +53,16 @@ internal sealed class Suite
         Psql("DROP SCHEMA IF EXISTS jobd CASCADE");
         Log("  idle with Postgres");
         await IdleWithDatabaseAsync(mini).ConfigureAwait(false);
+        Log("  due jobs");
+        await SchedulerAsync(mini).ConfigureAwait(false);
         Log("  idle without Postgres");
         IdleWithoutDatabase();
+        Log("  drain, one worker, no Postgres");
+        await DrainWithoutDatabaseAsync(mini).ConfigureAwait(false);
         Log("  drain, one worker");
         await DrainAsync(mini).ConfigureAwait(false);
+        Log("  outbox catch-up");
+        await OutboxCatchUpAsync(mini).ConfigureAwait(false);
         foreach (int workers in new[] { 2, 4 })
         {
             Log($"  drain, {workers} workers");
@@ -90,9 +96,19 @@ internal sealed class Suite
         _f.IdleCommands.ReferenceLabel = "last run: " + (sent == 0 ? "none" : breakdown);
         Log("  latency");
         await LatencyAsync(mini).ConfigureAwait(false);
-        Log("  due jobs");
-        await DueAsync(mini, _o.DueJobs, _f.DueTime, _f.DueRoundTrips).ConfigureAwait(false);
-        await DueAsync(mini, Math.Max(1, _o.DueJobs / 10), null, _f.DueRoundTripsTenth).ConfigureAwait(false);
+    }
+
+    /// <summary>The scheduler, on a worker of its own that counts its round trips (/metrics costs RSS the idle
+    /// figures must not carry).</summary>
+    private async Task SchedulerAsync(MiniRedis mini)
+    {
+        int metricsPort = Servers.FreePort();
+        var env = Env(true);
+        env["JOBD_METRICS_ADDR"] = "127.0.0.1:" + metricsPort.ToString(CultureInfo.InvariantCulture);
+        using var jobd = JobdProcess.Start(_o.JobdBinary, env);
+        jobd.WaitReady(TimeSpan.FromSeconds(30));
+        await DueAsync(mini, metricsPort, _o.DueJobs, _f.DueTime, _f.DueRoundTrips).ConfigureAwait(false);
+        await DueAsync(mini, metricsPort, Math.Max(1, _o.DueJobs / 10), null, _f.DueRoundTripsTenth).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -134,10 +150,10 @@ internal sealed class Suite
     /// <summary>
     /// Due jobs moved by the scheduler: N jobs enqueued for one instant 10 s ahead (Redis time) on a queue no worker
     /// serves; then LLEN in a tight loop. Time: from the last poll that saw an empty queue to the first that saw all
-    /// N (an upper bound by one poll). Round trips: the commands jobd's connections sent over that window, from MONITOR
-    /// (the idle worker's own traffic in the window is included; a pipeline counts each of its commands).
+    /// N (an upper bound by one poll). Round trips: the worker's own count (loop and control connections) over that
+    /// window, from /metrics; the commands they sent, from MONITOR, go in the reference column.
     /// </summary>
-    private async Task DueAsync(MiniRedis mini, int count, Figure? time, Figure roundTrips)
+    private async Task DueAsync(MiniRedis mini, int metricsPort, int count, Figure? time, Figure roundTrips)
     {
         await using var client = new RedisClient(new RedisOptions { Host = "127.0.0.1", Port = _servers.RedisPort });
         var producer = new JobProducer(client, new QueueKeys(QueueKeys.PrefixDefault));
@@ -154,6 +170,7 @@ internal sealed class Suite
         while (Stopwatch.GetTimestamp() < localDue - Stopwatch.Frequency / 5) Thread.Sleep(10);
         using var monitor = new CommandMonitor(_servers.RedisPort, mini);
         monitor.Start();
+        long tripsBefore = MetricsScrape.RoundTrips(metricsPort, "control") + MetricsScrape.RoundTrips(metricsPort, "loop");
         long lastEmpty = Stopwatch.GetTimestamp(), full = 0;
         var deadline = Stopwatch.GetTimestamp() + 60 * Stopwatch.Frequency;
         while (Stopwatch.GetTimestamp() < deadline)
@@ -164,10 +181,11 @@ internal sealed class Suite
             else if (n >= count) { full = Stopwatch.GetTimestamp(); break; }
         }
         if (full == 0) throw new InvalidOperationException($"the scheduler did not move {count} due jobs in 60 s");
-        var (sent, breakdown) = monitor.Stop(mini);
+        var (_, breakdown) = monitor.Stop(mini);
+        long trips = MetricsScrape.RoundTrips(metricsPort, "control") + MetricsScrape.RoundTrips(metricsPort, "loop") - tripsBefore;
         time?.Add(Stopwatch.GetElapsedTime(lastEmpty, full).TotalMilliseconds);
-        roundTrips.Add(sent);
-        roundTrips.ReferenceLabel = "last run: " + breakdown;
+        roundTrips.Add(trips);
+        roundTrips.ReferenceLabel = "commands sent, last run: " + breakdown;
         mini.Call("DEL", queueKey);
     }
 
@@ -193,9 +211,24 @@ internal sealed class Suite
     }
 
     /// <summary>
+    /// PRODUCT.md's throughput figure: one worker without DATABASE_URL drains N no-op jobs enqueued before it
+    /// started; the reference is redis-benchmark -c 1 -P 1 PING right after, on the same server.
+    /// </summary>
+    private async Task DrainWithoutDatabaseAsync(MiniRedis mini)
+    {
+        mini.Call("FLUSHALL");
+        await EnqueueNoopsAsync(_o.DrainJobs).ConfigureAwait(false);
+        using (var jobd = JobdProcess.Start(_o.JobdBinary, Env(false)))
+            _f.Throughput1.Add(Sample(mini, [jobd], _o.DrainJobs, Stopwatch.GetTimestamp(), new List<DrainSample>()));
+        double ping = RedisBenchmarkTool.Run(_servers.RedisPort, ["-t", "ping_mbulk"], _o.PingRequests);
+        _f.Throughput1.References.Add(ping);
+        _f.ThroughputRatio.Add(_f.Throughput1.Values[^1] / ping);
+    }
+
+    /// <summary>
     /// One worker with DATABASE_URL drains N no-op jobs enqueued before it started. Samples every 100 ms (done
     /// counter, RSS) make the chart; throughput is (done at the end − done at the first sample showing progress)
-    /// over the time between those samples; the reference is redis-benchmark -c 1 -P 1 PING, right after.
+    /// over the time between those samples.
     /// </summary>
     private async Task DrainAsync(MiniRedis mini)
     {
@@ -209,16 +242,14 @@ internal sealed class Suite
             long t0 = Stopwatch.GetTimestamp();
             double rate = Sample(mini, [jobd], _o.DrainJobs, t0, samples);
             hwm = jobd.Memory().Hwm;
-            _f.Throughput1.Add(rate);
+            _f.ThroughputDb.Add(rate);
+            _f.ThroughputDb.References.Add(_f.Throughput1.Values[^1]);
             _f.PeakRss.Add(hwm / MB);
             long finishedAt = Stopwatch.GetTimestamp();
             Outcomes(finishedAt);
         }
-        double ping = RedisBenchmarkTool.Run(_servers.RedisPort, ["-t", "ping_mbulk"], _o.PingRequests);
-        _f.Throughput1.References.Add(ping);
-        _f.ThroughputRatio.Add(_f.Throughput1.Values[^1] / ping);
-        _f.Workers2.References.Add(_f.Throughput1.Values[^1]);
-        _f.Workers4.References.Add(_f.Throughput1.Values[^1]);
+        _f.Workers2.References.Add(_f.ThroughputDb.Values[^1]);
+        _f.Workers4.References.Add(_f.ThroughputDb.Values[^1]);
         _chart.Clear();
         _chart.AddRange(samples); // the chart shows the last run's drain
     }
@@ -291,7 +322,7 @@ internal sealed class Suite
             "(SELECT percentile_cont(0.99) WITHIN GROUP (ORDER BY lag) FROM o WHERE decile BETWEEN 2 AND 9), " +
             "(SELECT max(lag) FROM o WHERE decile BETWEEN 2 AND 9), " +
             "extract(epoch FROM max(recorded_at) - max(finished_at)) FROM o").Split('|');
-        _f.OutcomeRate.Add(D(row[0]));
+        _f.OutcomeRate.References.Add(D(row[0]));
         _f.OutcomeLagP99.Add(D(row[1]) * 1000);
         _f.OutcomeLagMax.Add(D(row[2]) * 1000);
         _f.OutcomeTail.Add(D(row[3]) * 1000);
@@ -301,6 +332,39 @@ internal sealed class Suite
     {
         var rest = after - Stopwatch.GetElapsedTime(start);
         if (rest > TimeSpan.Zero) Thread.Sleep(rest);
+    }
+
+    /// <summary>
+    /// The sink's own rate, not the job rate: N outcomes pile up in the outbox while a worker runs N no-op jobs with
+    /// Postgres unreachable (a closed port), then a fresh worker with the real DATABASE_URL drains them. Rate: rows
+    /// after the first batch over the time from the first batch's commit to the last's (recorded_at is the commit's).
+    /// </summary>
+    private async Task OutboxCatchUpAsync(MiniRedis mini)
+    {
+        mini.Call("FLUSHALL");
+        Psql("DROP SCHEMA IF EXISTS jobd CASCADE");
+        await EnqueueNoopsAsync(_o.DrainJobs).ConfigureAwait(false);
+        var env = Env(false);
+        env["DATABASE_URL"] = $"postgres://jobd@127.0.0.1:{Servers.FreePort()}/postgres";
+        env["JOBD_OUTBOX_MAX"] = (_o.DrainJobs + 1000).ToString(CultureInfo.InvariantCulture);
+        using (var blind = JobdProcess.Start(_o.JobdBinary, env))
+            Sample(mini, [blind], _o.DrainJobs, Stopwatch.GetTimestamp(), new List<DrainSample>());
+        long waiting = mini.Long("XLEN", "{jobd}:outbox");
+        if (waiting != _o.DrainJobs) throw new InvalidOperationException($"outbox holds {waiting} outcomes, not {_o.DrainJobs}");
+        using var sink = JobdProcess.Start(_o.JobdBinary, Env(true));
+        sink.WaitReady(TimeSpan.FromSeconds(30));
+        var deadline = Stopwatch.GetTimestamp() + 120 * Stopwatch.Frequency;
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (Psql("SELECT to_regclass('jobd.outcomes') IS NOT NULL") == "t" &&
+                long.Parse(Psql("SELECT count(*) FROM jobd.outcomes"), CultureInfo.InvariantCulture) >= _o.DrainJobs) break;
+            Thread.Sleep(200);
+        }
+        var row = Psql("SELECT count(*) FILTER (WHERE recorded_at > (SELECT min(recorded_at) FROM jobd.outcomes)) / " +
+            "greatest(extract(epoch FROM max(recorded_at) - min(recorded_at)), 0.001), count(*) FROM jobd.outcomes").Split('|');
+        if (long.Parse(row[1], CultureInfo.InvariantCulture) != _o.DrainJobs)
+            throw new InvalidOperationException($"the sink wrote {row[1]} of {_o.DrainJobs} outcomes in 120 s");
+        _f.OutcomeRate.Add(D(row[0]));
     }
 
     private static double D(string s) => s.Length == 0 ? double.NaN : double.Parse(s, CultureInfo.InvariantCulture);
