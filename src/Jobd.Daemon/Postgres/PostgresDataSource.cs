@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Net.Sockets;
 using Jobd.Config;
 using Npgsql;
 
@@ -61,6 +62,9 @@ public static class PostgresDataSource
     internal static string Describe(Exception e) => e switch
     {
         PostgresException p => p.SqlState + ": " + p.MessageText,
+        SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } s =>
+            "the host name does not resolve (" + s.Message + ")",
+        NpgsqlException { InnerException: TimeoutException } n => n.Message + " (no answer within the timeout)",
         NpgsqlException { InnerException: { } inner } n => n.Message + " (" + inner.Message + ")",
         _ => e.Message,
     } ?? e.GetType().Name;
