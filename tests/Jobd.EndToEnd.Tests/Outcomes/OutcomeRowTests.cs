@@ -107,7 +107,7 @@ public sealed class OutcomeRowTests : OutcomeTestBase
             "{\"type\":\"fail\",\"args\":{\"refuse\":1,\"permanent\":true,\"message\":\"boom\"}}\n" +
             "{\"type\":\"refused_type\"}\n" +
             WorkerHarness.Lines(5, "{\"type\":\"noop\"}"));
-        await WaitForRowsAsync(7, TimeSpan.FromSeconds(30));
+        await WaitForRowsAsync(7, TimeSpan.FromSeconds(30), worker: worker);
         var line = await WorkerHarness.LogLineAsync(worker, "not stored: postgres refused even its minimal row", TimeSpan.FromSeconds(30));
         Assert.Contains("job " + ids[2], line);
         Assert.Contains("23514", line);
