@@ -10,7 +10,8 @@ namespace Jobd.Queue;
 /// The result sink's side of the outbox stream {P}:outbox (PROTOCOL.md, "Outbox"): one consumer group, "sink",
 /// in which every worker with DATABASE_URL is a consumer named by its worker id. New entries are read with
 /// XREADGROUP; entries a dead consumer read but never acknowledged are taken over with XAUTOCLAIM once idle
-/// for a lease; committed ones are acknowledged and deleted by one script. Commands encoded once.
+/// for a lease; committed ones are acknowledged and deleted by one script; a stopping consumer leaves the group
+/// only when XPENDING lists nothing under its name. Commands encoded once.
 /// </summary>
 public sealed class Outbox
 {
@@ -21,6 +22,7 @@ public sealed class Outbox
     private readonly PreparedCommand _claim;
     private readonly PreparedCommand _length;
     private readonly PreparedCommand _leave;
+    private readonly PreparedCommand _pendingOfThisConsumer;
     private readonly byte[] _group = Encoding.ASCII.GetBytes(Group);
 
     public Outbox(QueueKeys keys, string consumer, int batch, TimeSpan claimIdle)
@@ -36,6 +38,8 @@ public sealed class Outbox
             "0-0"u8.ToArray(), "COUNT"u8.ToArray(), count);
         _length = PreparedCommand.Create("XLEN"u8.ToArray(), _key);
         _leave = PreparedCommand.Create("XGROUP"u8.ToArray(), "DELCONSUMER"u8.ToArray(), _key, _group, name);
+        _pendingOfThisConsumer = PreparedCommand.Create("XPENDING"u8.ToArray(), _key, _group, "-"u8.ToArray(), "+"u8.ToArray(),
+            "1"u8.ToArray(), name);
     }
 
     /// <summary>XGROUP CREATE; a BUSYGROUP refusal means another worker made it first, which is as good.</summary>
@@ -43,6 +47,9 @@ public sealed class Outbox
     public PreparedCommand ReadNew => _readNew;
     public PreparedCommand Claim => _claim;
     public PreparedCommand Length => _length;
+
+    /// <summary>XPENDING for this consumer, at most one entry: an empty array when nothing is pending under it.</summary>
+    public PreparedCommand PendingOfThisConsumer => _pendingOfThisConsumer;
 
     /// <summary>XGROUP DELCONSUMER: a stopping worker with nothing pending leaves the group.</summary>
     public void AppendLeave(RedisBatch batch) => batch.Add(_leave);

@@ -15,22 +15,40 @@ public sealed class DatabaseSettings
     public const string Variable = "DATABASE_URL";
     private const string Form = "expected postgres://user:password@host:5432/database?sslmode=require or host=… dbname=… user=… key=value pairs";
 
-    // Lower-case libpq and Npgsql names -> the canonical Npgsql keyword.
+    // Lower-case libpq and Npgsql names -> the canonical Npgsql keyword. Only parameters Npgsql honours: a libpq
+    // one it would ignore (keepalives_count, tcp_user_timeout, hostaddr, service, gssencmode...) stays an error,
+    // so nobody believes a setting is in force when it is not.
     private static readonly Dictionary<string, string> Keywords = new(StringComparer.Ordinal)
     {
         ["host"] = "Host", ["server"] = "Host", ["port"] = "Port",
         ["dbname"] = "Database", ["database"] = "Database",
         ["user"] = "Username", ["username"] = "Username", ["user id"] = "Username", ["userid"] = "Username",
-        ["password"] = "Password",
+        ["password"] = "Password", ["passfile"] = "Passfile",
         ["sslmode"] = "SSL Mode", ["ssl mode"] = "SSL Mode",
         ["sslrootcert"] = "Root Certificate", ["root certificate"] = "Root Certificate",
         ["sslcert"] = "SSL Certificate", ["ssl certificate"] = "SSL Certificate",
         ["sslkey"] = "SSL Key", ["ssl key"] = "SSL Key",
+        ["sslpassword"] = "SSL Password", ["ssl password"] = "SSL Password",
+        ["sslnegotiation"] = "SSL Negotiation", ["ssl negotiation"] = "SSL Negotiation",
+        ["channel_binding"] = "Channel Binding", ["channel binding"] = "Channel Binding",
         ["connect_timeout"] = "Timeout", ["timeout"] = "Timeout",
         ["application_name"] = "Application Name", ["application name"] = "Application Name",
         ["options"] = "Options",
+        ["client_encoding"] = "Client Encoding", ["client encoding"] = "Client Encoding",
         ["target_session_attrs"] = "Target Session Attributes", ["target session attributes"] = "Target Session Attributes",
+        ["load_balance_hosts"] = "Load Balance Hosts", ["load balance hosts"] = "Load Balance Hosts",
+        ["keepalives"] = "Tcp Keepalive", ["tcp keepalive"] = "Tcp Keepalive",
+        ["keepalives_idle"] = "Tcp Keepalive Time", ["tcp keepalive time"] = "Tcp Keepalive Time",
+        ["keepalives_interval"] = "Tcp Keepalive Interval", ["tcp keepalive interval"] = "Tcp Keepalive Interval",
     };
+
+    /// <summary>The libpq names accepted, for the error that refuses another.</summary>
+    public const string Known = "host, port, dbname, user, password, passfile, sslmode, sslrootcert, sslcert, sslkey, sslpassword, " +
+        "sslnegotiation, channel_binding, connect_timeout, application_name, options, client_encoding, target_session_attrs, " +
+        "load_balance_hosts, keepalives, keepalives_idle, keepalives_interval";
+
+    /// <summary>Keywords whose value is a secret: never printed.</summary>
+    private static bool IsSecret(string keyword) => keyword is "Password" or "SSL Password";
 
     private static readonly Dictionary<string, string> SslModes = new(StringComparer.Ordinal)
     {
@@ -38,10 +56,49 @@ public sealed class DatabaseSettings
         ["verify-ca"] = "VerifyCA", ["verifyca"] = "VerifyCA", ["verify-full"] = "VerifyFull", ["verifyfull"] = "VerifyFull",
     };
 
+    // libpq's spellings of the enumerated values -> Npgsql's.
+    private static readonly Dictionary<string, string> ChannelBindings = new(StringComparer.Ordinal)
+    {
+        ["disable"] = "Disable", ["prefer"] = "Prefer", ["require"] = "Require",
+    };
+
+    private static readonly Dictionary<string, string> SslNegotiations = new(StringComparer.Ordinal)
+    {
+        ["postgres"] = "Postgres", ["direct"] = "Direct",
+    };
+
+    private static readonly Dictionary<string, string> SessionAttributes = new(StringComparer.Ordinal)
+    {
+        ["any"] = "any", ["read-write"] = "read-write", ["read-only"] = "read-only", ["primary"] = "primary",
+        ["standby"] = "standby", ["prefer-primary"] = "prefer-primary", ["prefer-standby"] = "prefer-standby",
+    };
+
+    private static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
+    {
+        ["0"] = "false", ["1"] = "true", ["false"] = "false", ["true"] = "true",
+    };
+
+    private static readonly Dictionary<string, string> LoadBalancing = new(StringComparer.Ordinal)
+    {
+        ["disable"] = "false", ["random"] = "true", ["false"] = "false", ["true"] = "true",
+    };
+
     private DatabaseSettings(List<KeyValuePair<string, string>> pairs) => Pairs = pairs;
 
     /// <summary>Canonical Npgsql keyword/value pairs, in the order given.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Pairs { get; }
+
+    /// <summary>host:port (or the socket directory) for log lines: which server a failure is about.</summary>
+    public string Server
+    {
+        get
+        {
+            var host = Get("Host") ?? "";
+            var port = Get("Port") ?? "5432";
+            if (host.StartsWith('/')) return host;
+            return (host.Contains(':') && !host.Contains(',') ? "[" + host + "]" : host) + ":" + port;
+        }
+    }
 
     public string? Get(string keyword)
     {
@@ -65,6 +122,10 @@ public sealed class DatabaseSettings
         var port = settings.Get("Port");
         if (port is not null && (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var p) || p is < 1 or > 65535))
             throw new ConfigException(Variable, "port must be a number from 1 to 65535");
+        if (settings.Get("Target Session Attributes") is not null && !settings.Get("Host")!.Contains(','))
+            throw new ConfigException(Variable, "target_session_attrs needs several hosts (host=a,b or postgres://a:5432,b:5432/db)");
+        if (settings.Get("Tcp Keepalive Interval") is not null && settings.Get("Tcp Keepalive Time") is null)
+            throw new ConfigException(Variable, "keepalives_interval needs keepalives_idle too (Npgsql sets both or neither)");
         return settings;
     }
 
@@ -209,13 +270,20 @@ public sealed class DatabaseSettings
         var lower = key.ToLowerInvariant();
         // The key is not echoed: after a mistyped quote it may be a piece of the password.
         if (!Keywords.TryGetValue(lower, out var keyword))
-            throw new ConfigException(Variable, $"unknown parameter (the {Ordinal(pairs.Count + 1)} one); known: host, port, dbname, user, password, sslmode, sslrootcert, sslcert, sslkey, connect_timeout, application_name, options, target_session_attrs");
-        if (keyword == "SSL Mode")
+            throw new ConfigException(Variable, $"unknown parameter (the {Ordinal(pairs.Count + 1)} one); known: {Known}");
+        value = keyword switch
         {
-            if (!SslModes.TryGetValue(value.ToLowerInvariant(), out var mode))
-                throw new ConfigException(Variable, $"sslmode {ValueText.Quote(value)} is not one of disable, allow, prefer, require, verify-ca, verify-full");
-            value = mode;
-        }
+            "SSL Mode" => OneOf(SslModes, value, "sslmode"),
+            "Channel Binding" => OneOf(ChannelBindings, value, "channel_binding"),
+            "SSL Negotiation" => OneOf(SslNegotiations, value, "sslnegotiation"),
+            "Target Session Attributes" => OneOf(SessionAttributes, value, "target_session_attrs"),
+            "Tcp Keepalive" => OneOf(Switches, value, "keepalives"),
+            "Load Balance Hosts" => OneOf(LoadBalancing, value, "load_balance_hosts"),
+            "Timeout" => Seconds(value, "connect_timeout", 1024),
+            "Tcp Keepalive Time" => Seconds(value, "keepalives_idle", int.MaxValue / 1000),
+            "Tcp Keepalive Interval" => Seconds(value, "keepalives_interval", int.MaxValue / 1000),
+            _ => value,
+        };
         for (int i = 0; i < pairs.Count; i++)
         {
             if (pairs[i].Key != keyword) continue;
@@ -223,6 +291,20 @@ public sealed class DatabaseSettings
             return;
         }
         pairs.Add(new(keyword, value));
+    }
+
+    private static string OneOf(Dictionary<string, string> allowed, string value, string name)
+    {
+        if (allowed.TryGetValue(value.ToLowerInvariant(), out var canonical)) return canonical;
+        throw new ConfigException(Variable, $"{name} {ValueText.Quote(value)} is not one of {string.Join(", ", allowed.Keys)}");
+    }
+
+    /// <summary>A whole number of seconds, as libpq takes it (Npgsql caps connect_timeout at 1024).</summary>
+    private static string Seconds(string value, string name, int max)
+    {
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= max)
+            return n.ToString(CultureInfo.InvariantCulture);
+        throw new ConfigException(Variable, $"{name} {ValueText.Quote(value)} must be a whole number of seconds from 0 to {max}");
     }
 
     private static string Ordinal(int n) => n switch { 1 => "1st", 2 => "2nd", 3 => "3rd", _ => n + "th" };
@@ -248,7 +330,7 @@ public sealed class DatabaseSettings
         foreach (var p in Pairs)
         {
             if (p.Key is "Port" or "Database" or "Username" or "Password" || p.Key == "Host" && !p.Value.StartsWith('/')) continue;
-            sb.Append(joiner).Append(Uri.EscapeDataString(p.Key)).Append('=').Append(Uri.EscapeDataString(p.Value));
+            sb.Append(joiner).Append(Uri.EscapeDataString(p.Key)).Append('=').Append(IsSecret(p.Key) ? "***" : Uri.EscapeDataString(p.Value));
             joiner = '&';
         }
         return sb.ToString();

@@ -13,15 +13,16 @@ namespace Jobd.Outcomes;
 /// <summary>
 /// The result sink: drains the outbox into Postgres on its own Redis connection. Duties, in order:
 /// 1. make sure the consumer group exists and the schema is migrated (retried like any other Postgres call);
-/// 2. when nudged (the loop recorded an outcome; a tick saw entries waiting): read a batch of new entries, or,
-///    with none new, take over entries that a dead worker read but never committed;
-/// 3. insert the batch in one statement, and only after the commit acknowledge and delete the entries;
+/// 2. when nudged (the loop recorded an outcome; a tick saw entries waiting): read a batch of new entries, and
+///    once per claim interval first take over entries that a dead worker read but never committed;
+/// 3. insert the batch in one statement, and only after the commit acknowledge and delete the entries; a row
+///    Postgres refuses never holds back the others (OutcomeSink.Refused.cs);
 /// 4. while Postgres is down or refuses, keep the batch, retry with backoff (1 s doubling to 30 s), and say
 ///    so once when it goes and once when it comes back. Jobs keep running meanwhile: the outbox holds the
 ///    outcomes, up to JOBD_OUTBOX_MAX, where the loop stops taking new jobs.
 /// An idle sink sends nothing: it waits for a nudge, not on a timer.
 /// </summary>
-public sealed class OutcomeSink
+public sealed partial class OutcomeSink
 {
     /// <summary>Entries per read: outcomes carry at most 32 KB of args and 32 KB of text (common.lua), so a read
     /// stays far below the reply limit however large the jobs are.</summary>
@@ -41,9 +42,13 @@ public sealed class OutcomeSink
     private readonly long _workerTtlMs;
     private readonly RedisReply[] _publishReplies = new RedisReply[2];
     private readonly List<OutcomeEntry> _held = new(Batch);
+
+    /// <summary>Entries written (or given up on) but not yet acknowledged in the outbox.</summary>
+    private readonly List<OutcomeEntry> _settled = new(Batch);
+    private readonly string _server;
     private volatile bool _draining;
     private readonly CancellationTokenSource _drainStop = new();
-    private DateTime _lastClaim = DateTime.MinValue;
+    private long _lastClaimMs = long.MinValue / 2;
     private readonly TimeSpan _claimIdle;
     private bool _redisFailing, _broken;
     private bool _groupReady, _migrated;
@@ -51,9 +56,11 @@ public sealed class OutcomeSink
     /// <summary>null until the first success or failure; then whether the last Postgres call worked.</summary>
     private bool? _postgresUp;
 
-    public OutcomeSink(RedisClient redis, NpgsqlDataSource dataSource, QueueKeys keys, string workerId, PostgresOptions options,
+    /// <param name="server">host:port of the database, named in the log lines about it.</param>
+    public OutcomeSink(RedisClient redis, NpgsqlDataSource dataSource, string server, QueueKeys keys, string workerId, PostgresOptions options,
         TimeSpan claimIdle, TimeSpan workerTtl, Log log, SinkStatus status)
     {
+        _server = server;
         _workerTtlMs = (long)workerTtl.TotalMilliseconds;
         _redis = redis;
         _dataSource = dataSource;
@@ -105,8 +112,12 @@ public sealed class OutcomeSink
                     var applied = await _migrator.RunAsync(stop).ConfigureAwait(false);
                     _migrated = true;
                     if (applied.Count > 0) _log.Info($"postgres schema {_options.Schema}: applied migrations {string.Join(", ", applied)}");
+                    // Reached and migrated: up from now on, not only from the first batch (an idle worker's
+                    // jobd_postgres_up and `jobd stats` would otherwise say nothing until its first outcome).
+                    if (Up()) await PublishAsync("up", stop).ConfigureAwait(false);
                 }
                 if (!_groupReady) await CreateGroupAsync(stop).ConfigureAwait(false);
+                if (_settled.Count > 0) await AcknowledgeAsync(stop).ConfigureAwait(false); // its reply was lost
                 if (_held.Count == 0) await ReadAsync(stop).ConfigureAwait(false);
                 RedisFine();
                 if (_held.Count == 0) continue;
@@ -117,6 +128,14 @@ public sealed class OutcomeSink
                 await AcknowledgeAsync(stop).ConfigureAwait(false);
                 Runtime.AllocationPacer.Check();
                 backoff = TimeSpan.FromSeconds(1);
+                if (_held.Count > 0)
+                {
+                    // Rows refused even in their minimal form: the rest went through; these are tried again
+                    // after a pause, a bounded number of times.
+                    if (!await DelayAsync(RefusedRowPause, stop).ConfigureAwait(false)) return;
+                    nudged = true;
+                    continue;
+                }
                 // A full batch may have more behind it; otherwise the next outcome (or tick) nudges again.
                 nudged = full;
             }
@@ -158,44 +177,23 @@ public sealed class OutcomeSink
     }
 
     /// <summary>
-    /// One statement for the batch; when Postgres refuses its data (class 22 or 23), row by row, so one odd row
-    /// cannot hold back the others: a row refused alone is stored without its args and result, and says why.
+    /// A clean stop with nothing left: this worker's consumer leaves the group, so consumers do not pile up. Only
+    /// when Redis lists nothing pending for it: a read whose reply was lost leaves entries pending under this
+    /// consumer that the sink never saw, and XGROUP DELCONSUMER would delete them from the pending list, never to
+    /// be delivered again (and still counted toward JOBD_OUTBOX_MAX). Left in place, another worker claims them.
     /// </summary>
-    private async Task<int> WriteAsync(CancellationToken stop)
-    {
-        try
-        {
-            return await _writer.WriteAsync(_held, stop).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.SqlState.StartsWith("23", StringComparison.Ordinal))
-        {
-            int rows = 0;
-            var one = new List<OutcomeEntry>(1) { _held[0] };
-            foreach (var entry in _held)
-            {
-                one[0] = entry;
-                try
-                {
-                    rows += await _writer.WriteAsync(one, stop).ConfigureAwait(false);
-                }
-                catch (PostgresException rowError) when (rowError.SqlState.StartsWith("22", StringComparison.Ordinal) || rowError.SqlState.StartsWith("23", StringComparison.Ordinal))
-                {
-                    _log.Warn($"postgres refused the outcome of job {entry.JobId} ({rowError.SqlState}: {rowError.MessageText}); stored without its args and result");
-                    entry.Args = "";
-                    entry.Text = entry.State == "succeeded" ? "" : "[stored without args: " + rowError.SqlState + "] " + entry.Text;
-                    rows += await _writer.WriteAsync(one, stop).ConfigureAwait(false);
-                }
-            }
-            return rows;
-        }
-    }
-
-    /// <summary>A clean stop with nothing left: this worker's consumer leaves the group, so consumers do not pile up.</summary>
     private async Task LeaveGroupAsync(CancellationToken stop)
     {
-        if (_held.Count > 0 || !_groupReady || _redisFailing) return;
+        if (_held.Count > 0 || _settled.Count > 0 || !_groupReady || _redisFailing) return;
         try
         {
+            var pending = await _redis.ExecuteAsync(_outbox.PendingOfThisConsumer, stop).ConfigureAwait(false);
+            pending.ThrowIfError();
+            if (pending.Items is { Length: > 0 })
+            {
+                _log.Info("result sink: outcomes this worker read but never received (a lost reply) stay pending for another worker to claim");
+                return;
+            }
             _ack.Clear();
             _outbox.AppendLeave(_ack);
             await _redis.ExecuteAsync(_ack, stop).ConfigureAwait(false);
@@ -234,24 +232,31 @@ public sealed class OutcomeSink
         _groupReady = true;
     }
 
+    /// <summary>
+    /// Entries read by a worker that died before committing them are taken over once per claim interval, before
+    /// the new ones: looking only when nothing new is waiting would leave them behind for as long as jobs keep
+    /// coming. They cannot be taken before they were idle for claimIdle, so asking more often is useless; a full
+    /// claim may have more behind it, so the next read claims again.
+    /// </summary>
     private async Task ReadAsync(CancellationToken stop)
     {
+        long now = Environment.TickCount64;
+        if (now - _lastClaimMs >= (long)_claimIdle.TotalMilliseconds)
+        {
+            Outbox.ParseClaim(await _redis.ExecuteAsync(_outbox.Claim, stop).ConfigureAwait(false), _held);
+            if (_held.Count < Batch) _lastClaimMs = now;
+            if (_held.Count > 0) return;
+        }
         Outbox.ParseRead(await _redis.ExecuteAsync(_outbox.ReadNew, stop).ConfigureAwait(false), _held);
-        if (_held.Count > 0) return;
-        // Nothing new, yet something woke us: perhaps entries read by a worker that died before committing them.
-        // They cannot be taken over before they have been idle for claimIdle, so asking more often is useless.
-        var now = DateTime.UtcNow;
-        if (now - _lastClaim < _claimIdle) return;
-        _lastClaim = now;
-        Outbox.ParseClaim(await _redis.ExecuteAsync(_outbox.Claim, stop).ConfigureAwait(false), _held);
     }
 
     private async Task AcknowledgeAsync(CancellationToken stop)
     {
+        if (_settled.Count == 0) return;
         _ack.Clear();
-        _outbox.AppendAck(_ack, _held);
+        _outbox.AppendAck(_ack, _settled);
         (await _redis.ExecuteAsync(_ack, stop).ConfigureAwait(false)).ThrowIfError();
-        _held.Clear();
+        _settled.Clear();
     }
 
     /// <summary>The sink's state in this worker's hash, for `jobd stats`; best effort, once per change.</summary>
@@ -287,7 +292,7 @@ public sealed class OutcomeSink
         _status.SetUp(false);
         var waiting = _status.Outbox > 0 ? $" ({_status.Outbox} waiting)" : "";
         var what = e is PostgresException { IsTransient: false } ? "postgres refused the outcomes" : "postgres down";
-        _log.Warn($"{what}: {PostgresDataSource.Describe(e)}; jobs keep running, outcomes wait in the Redis outbox{waiting}; retrying with backoff");
+        _log.Warn($"{what} ({_server}): {PostgresDataSource.Describe(e)}; jobs keep running, outcomes wait in the Redis outbox{waiting}; retrying with backoff");
         return true;
     }
 

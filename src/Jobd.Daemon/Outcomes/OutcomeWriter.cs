@@ -31,8 +31,15 @@ public sealed class OutcomeWriter
                "ON CONFLICT (job_id, seq, finished_at) DO NOTHING";
     }
 
-    /// <summary>Returns the rows inserted (fewer than the batch when some were written before).</summary>
-    public async Task<int> WriteAsync(List<OutcomeEntry> batch, CancellationToken cancel)
+    /// <summary>How much of a failed attempt's error a minimal row keeps after its note.</summary>
+    private const int MinimalErrorChars = 4000;
+
+    /// <summary>
+    /// Returns the rows inserted (fewer than the batch when some were written before). With a note, each row is
+    /// written minimal: no args, no result, and the note (why they were left out) in its error column, followed by
+    /// the start of the attempt's own error when it failed.
+    /// </summary>
+    public async Task<int> WriteAsync(List<OutcomeEntry> batch, CancellationToken cancel, string? minimalNote = null)
     {
         int n = batch.Count;
         var ids = new string[n];
@@ -61,10 +68,18 @@ public sealed class OutcomeWriter
             queues[i] = JsonbText.Text(e.Queue);
             states[i] = e.State;
             recoveries[i] = e.Recoveries;
-            args[i] = JsonbText.From(e.Args);
             bool succeeded = e.State == "succeeded";
-            results[i] = succeeded ? JsonbText.From(e.Text) : null;
-            errors[i] = succeeded ? null : JsonbText.Text(e.Text);
+            if (minimalNote is null)
+            {
+                args[i] = JsonbText.From(e.Args);
+                results[i] = succeeded ? JsonbText.From(e.Text) : null;
+                errors[i] = succeeded ? null : JsonbText.Text(e.Text);
+            }
+            else
+            {
+                errors[i] = succeeded || e.Text.Length == 0 ? minimalNote
+                    : minimalNote + "; the error: " + JsonbText.Text(Cut(e.Text, MinimalErrorChars));
+            }
             enqueued[i] = e.EnqueuedAtMs > 0 ? e.EnqueuedAtMs : null;
             started[i] = e.StartedAtMs > 0 ? e.StartedAtMs : null;
             finished[i] = e.FinishedAtMs;
@@ -88,5 +103,12 @@ public sealed class OutcomeWriter
         p.Add(new NpgsqlParameter<long[]> { TypedValue = finished, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = workers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return await command.ExecuteNonQueryAsync(cancel).ConfigureAwait(false);
+    }
+
+    /// <summary>At most max chars, never ending in half a surrogate pair (Npgsql refuses to encode one).</summary>
+    internal static string Cut(string s, int max)
+    {
+        if (s.Length <= max) return s;
+        return char.IsHighSurrogate(s[max - 1]) ? s[..(max - 1)] : s[..max];
     }
 }

@@ -34,7 +34,7 @@ public sealed class SinkRunner : IAsyncDisposable
         var claimIdle = 3 * config.Heartbeat > config.Postgres.CommandTimeout + TimeSpan.FromSeconds(5)
             ? 3 * config.Heartbeat
             : config.Postgres.CommandTimeout + TimeSpan.FromSeconds(5);
-        Sink = new OutcomeSink(_redis, _dataSource, config.Keys, workerId, config.Postgres, claimIdle, config.WorkerTtl, log, new SinkStatus());
+        Sink = new OutcomeSink(_redis, _dataSource, database.Server, config.Keys, workerId, config.Postgres, claimIdle, config.WorkerTtl, log, new SinkStatus());
     }
 
     public OutcomeSink Sink { get; }

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Net.Sockets;
 using Jobd.Config;
 using Npgsql;
 
@@ -17,7 +18,13 @@ public static class PostgresDataSource
     public static NpgsqlDataSource Create(DatabaseSettings database, PostgresOptions options, string applicationName)
     {
         var builder = new NpgsqlConnectionStringBuilder();
-        foreach (var (key, value) in database.Pairs) builder[key] = value;
+        string? targetSession = null;
+        foreach (var (key, value) in database.Pairs)
+        {
+            // Npgsql takes the target of a multi-host data source per wrapper, not in the connection string.
+            if (key == "Target Session Attributes") targetSession = value;
+            else builder[key] = value;
+        }
         if (database.Get("Application Name") is null) builder.ApplicationName = Truncate(applicationName, 63);
         builder.MaxPoolSize = options.PoolMax;
         builder.MinPoolSize = 0;
@@ -32,8 +39,21 @@ public static class PostgresDataSource
         var slim = new NpgsqlSlimDataSourceBuilder(builder.ConnectionString);
         slim.EnableArrays();
         slim.EnableTransportSecurity();
-        return slim.Build();
+        if (targetSession is null) return slim.Build();
+        return slim.BuildMultiHost().WithTargetSession(TargetSession(targetSession));
     }
+
+    /// <summary>libpq's target_session_attrs values (DatabaseSettings accepts only these).</summary>
+    private static TargetSessionAttributes TargetSession(string libpq) => libpq switch
+    {
+        "read-write" => TargetSessionAttributes.ReadWrite,
+        "read-only" => TargetSessionAttributes.ReadOnly,
+        "primary" => TargetSessionAttributes.Primary,
+        "standby" => TargetSessionAttributes.Standby,
+        "prefer-primary" => TargetSessionAttributes.PreferPrimary,
+        "prefer-standby" => TargetSessionAttributes.PreferStandby,
+        _ => TargetSessionAttributes.Any,
+    };
 
     private static int Seconds(TimeSpan t) => Math.Max(1, (int)Math.Ceiling(t.TotalSeconds));
 
@@ -42,6 +62,9 @@ public static class PostgresDataSource
     internal static string Describe(Exception e) => e switch
     {
         PostgresException p => p.SqlState + ": " + p.MessageText,
+        SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData } s =>
+            "the host name does not resolve (" + s.Message + ")",
+        NpgsqlException { InnerException: TimeoutException } n => n.Message + " (no answer within the timeout)",
         NpgsqlException { InnerException: { } inner } n => n.Message + " (" + inner.Message + ")",
         _ => e.Message,
     } ?? e.GetType().Name;

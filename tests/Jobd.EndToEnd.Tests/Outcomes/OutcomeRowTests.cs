@@ -95,6 +95,67 @@ public sealed class OutcomeRowTests : OutcomeTestBase
     }
 
     [Fact]
+    public async Task A_row_postgres_refuses_is_stored_minimal_with_the_reason_and_one_refused_even_so_is_skipped()
+    {
+        await using var worker = await H.StartWorkerAsync(PgEnv());
+        await WaitForTableAsync();
+        // Checks an operator might add: one refuses these args (so the full row), one a type (so even the minimal row).
+        await Pg.ScalarAsync<int>("alter table outcomes add constraint refuse_args check (args is null or not args ? 'refuse'); select 1");
+        await Pg.ScalarAsync<int>("alter table outcomes add constraint refuse_type check (type <> 'refused_type'); select 1");
+        var ids = await H.EnqueueAsync(
+            "{\"type\":\"noop\",\"args\":{\"refuse\":1}}\n" +
+            "{\"type\":\"fail\",\"args\":{\"refuse\":1,\"permanent\":true,\"message\":\"boom\"}}\n" +
+            "{\"type\":\"refused_type\"}\n" +
+            WorkerHarness.Lines(5, "{\"type\":\"noop\"}"));
+        await WaitForRowsAsync(7, TimeSpan.FromSeconds(30), worker: worker);
+        var line = await WorkerHarness.LogLineAsync(worker, "not stored: postgres refused even its minimal row", TimeSpan.FromSeconds(30));
+        Assert.Contains("job " + ids[2], line);
+        Assert.Contains("23514", line);
+        await WaitForOutboxEmptyAsync(); // nothing blocked, nothing left behind
+
+        // The succeeded row keeps its state and says why its args and result are missing.
+        Assert.Equal("succeeded|true|true", await Pg.ScalarAsync<string>($"select state || '|' || (args is null) || '|' || (result is null) from outcomes where job_id = '{ids[0]}'"));
+        var reason = await Pg.ScalarAsync<string>($"select error from outcomes where job_id = '{ids[0]}'");
+        Assert.Contains("args and result not stored", reason);
+        Assert.Contains("23514", reason);
+        // A failed row keeps its own error after the note.
+        Assert.EndsWith("the error: boom", await Pg.ScalarAsync<string>($"select error from outcomes where job_id = '{ids[1]}'"));
+        Assert.Equal(0L, await RowsAsync($"job_id = '{ids[2]}'"));
+        Assert.Equal(1, Count(worker.Stderr.Snapshot(), "not stored: postgres refused even its minimal row"));
+        Assert.Equal(2, Count(worker.Stderr.Snapshot(), "stored without its args and result"));
+    }
+
+    [Fact]
+    public async Task Jobd_stats_shows_the_outbox_and_an_idle_workers_sink_as_up_before_any_outcome()
+    {
+        int port = FreePort.Next();
+        var env = new System.Collections.Generic.List<(string, string)>(PgEnv()) { ("JOBD_METRICS_ADDR", $"127.0.0.1:{port}") };
+        await using var worker = await H.StartWorkerAsync(env.ToArray());
+        // No job at all: connecting and migrating is enough to be up.
+        string text = "";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (DateTime.UtcNow < deadline && !(text = await StatsAsync()).Contains("  up\n", StringComparison.Ordinal)) await Task.Delay(100);
+        Assert.Contains("  up\n", text);
+        Assert.Matches(@"(?m)^outbox +0$", text);
+        using var http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        Assert.Equal(1, PrometheusText.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/metrics")).Value("jobd_postgres_up"));
+
+        using var doc = System.Text.Json.JsonDocument.Parse(await StatsAsync("--json"));
+        Assert.Equal(0, doc.RootElement.GetProperty("outbox").GetInt64());
+        Assert.Equal("up", doc.RootElement.GetProperty("workers")[0].GetProperty("sink").GetString());
+        Assert.Equal(0L, await RowsAsync());
+    }
+
+    [Fact]
+    public async Task A_database_url_with_sslmode_disable_alone_writes_outcomes()
+    {
+        await using var worker = await H.StartWorkerAsync(PgEnv(Pg.Url + "?sslmode=disable"));
+        await H.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\"}"));
+        await WaitForRowsAsync(20, TimeSpan.FromSeconds(30));
+        Assert.DoesNotContain(worker.Stderr.Snapshot(), l => l.Contains("postgres down", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Without_DATABASE_URL_no_outbox_is_written()
     {
         await using var worker = await H.StartWorkerAsync();
@@ -139,6 +200,28 @@ public sealed class OutcomeRowTests : OutcomeTestBase
         await using var run = JobdBinary.Start(new[] { "run" }, JobdBinary.Env(("REDIS_URL", Db.Url), ("DATABASE_URL", Pg.Url), ("JOBD_PG_SCHEMA", "x\";drop table y")));
         Assert.Equal(78, await run.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("JOBD_PG_SCHEMA", Assert.Single(run.Stderr.Snapshot()));
+    }
+
+    private async Task<string> StatsAsync(string? flag = null)
+    {
+        var args = flag is null ? new[] { "stats" } : new[] { "stats", flag };
+        await using var stats = JobdBinary.Start(args, JobdBinary.Env(("REDIS_URL", Db.Url)));
+        Assert.Equal(0, await stats.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        return string.Join("\n", stats.Stdout.Snapshot()) + "\n";
+    }
+
+    private async Task WaitForTableAsync()
+    {
+        long seen = await Eventually.ReachesAsync(() => Pg.ScalarAsync<long>(
+            $"select count(*) from information_schema.tables where table_schema = '{Pg.Schema}' and table_name = 'outcomes'"), 1, TimeSpan.FromSeconds(30));
+        Assert.Equal(1L, seen);
+    }
+
+    private static int Count(System.Collections.Generic.IReadOnlyList<string> lines, string text)
+    {
+        int n = 0;
+        foreach (var l in lines) if (l.Contains(text, StringComparison.Ordinal)) n++;
+        return n;
     }
 
     private async Task WaitForOutboxEmptyAsync()

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading.Tasks;
 using Jobd.Testing;
 using Xunit;
@@ -28,9 +29,13 @@ public abstract class OutcomeTestBase : WorkerTest, IAsyncLifetime
     protected Task<long> RowsAsync(string where = "true") => Pg.ScalarAsync<long>("select count(*) from outcomes where " + where);
 
     /// <summary>Rows arrive asynchronously (the sink drains the outbox): wait for at least the count.</summary>
-    protected async Task WaitForRowsAsync(long expected, TimeSpan timeout, string where = "true")
+    /// <param name="worker">Named in the failure with its state and last lines, to tell a stuck sink from a dead worker.</param>
+    protected async Task WaitForRowsAsync(long expected, TimeSpan timeout, string where = "true", ChildProcess? worker = null)
     {
         long seen = await Eventually.ReachesAsync(() => RowsAsync(where), expected, timeout);
-        Assert.True(seen >= expected, $"{seen} outcome rows after {timeout.TotalSeconds}s, expected {expected}");
+        if (seen >= expected) return;
+        var about = worker is null ? "" : $"; the worker {(worker.HasExited ? "exited" : "runs")}, its last lines:\n" +
+            string.Join("\n", worker.Stderr.Snapshot().TakeLast(15));
+        Assert.Fail($"{seen} outcome rows after {timeout.TotalSeconds}s, expected {expected}{about}");
     }
 }

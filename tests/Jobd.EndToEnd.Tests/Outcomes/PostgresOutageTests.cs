@@ -117,6 +117,55 @@ public sealed class PostgresOutageTests : WorkerTest
         using (var p = Db.Probe()) Assert.Equal(20L, p.Call("XLEN", "{jobd}:outbox"));
         Assert.Equal(1, Count(worker.Stderr.Snapshot(), "postgres down"));
         Assert.DoesNotContain(worker.Stderr.Snapshot(), l => l.Contains("s3cret-canary", StringComparison.Ordinal));
+
+        // `jobd stats` says the same: what waits, and why.
+        await using var stats = JobdBinary.Start(new[] { "stats", "--json" }, JobdBinary.Env(("REDIS_URL", Db.Url)));
+        Assert.Equal(0, await stats.WaitForExitAsync(Long));
+        using var doc = System.Text.Json.JsonDocument.Parse(string.Join("\n", stats.Stdout.Snapshot()));
+        Assert.Equal(20, doc.RootElement.GetProperty("outbox").GetInt64());
+        Assert.StartsWith("down: ", doc.RootElement.GetProperty("workers")[0].GetProperty("sink").GetString());
+        await using var text = JobdBinary.Start(new[] { "stats" }, JobdBinary.Env(("REDIS_URL", Db.Url)));
+        Assert.Equal(0, await text.WaitForExitAsync(Long));
+        Assert.Contains(text.Stdout.Snapshot(), l => l.StartsWith("outbox", StringComparison.Ordinal) && l.EndsWith(" 20", StringComparison.Ordinal));
+        Assert.Contains(text.Stdout.Snapshot(), l => l.Contains("  down: ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_host_that_never_answers_is_one_line_after_the_connect_timeout_and_jobs_run_regardless()
+    {
+        // A blackhole: the TCP connection opens, then nothing comes back (a dropped route, a hung server).
+        await using var pg = await TestPostgres.CreateSchemaAsync();
+        var cs = new Npgsql.NpgsqlConnectionStringBuilder(pg.ConnectionString);
+        await using var proxy = new FaultProxy(cs.Host!, cs.Port) { Mode = ProxyMode.Blackhole };
+        var url = $"postgres://{cs.Username}@127.0.0.1:{proxy.Port}/{cs.Database}?connect_timeout=2";
+        await using var worker = await H.StartWorkerAsync(("DATABASE_URL", url), ("JOBD_PG_SCHEMA", pg.Schema));
+        await H.EnqueueAsync(WorkerHarness.Lines(20, "{\"type\":\"noop\"}"));
+        await WaitForDoneAsync(20, Long);
+        var line = await WorkerHarness.LogLineAsync(worker, "postgres down", TimeSpan.FromSeconds(30));
+        Assert.Contains($"127.0.0.1:{proxy.Port}", line);
+        await Task.Delay(3000); // a few more connect timeouts: still the one line
+        Assert.Equal(1, Count(worker.Stderr.Snapshot(), "postgres down"));
+        using (var p = Db.Probe()) Assert.Equal(20L, p.Call("XLEN", "{jobd}:outbox"));
+
+        // The route comes back: the same worker drains what waited.
+        proxy.Mode = ProxyMode.Pass;
+        proxy.ResetAll();
+        await WorkerHarness.LogLineAsync(worker, "postgres up", Long);
+        Assert.Equal(20L, await Eventually.ReachesAsync(() => pg.ScalarAsync<long>("select count(*) from outcomes"), 20, Long));
+    }
+
+    [Fact]
+    public async Task An_unresolvable_host_is_one_line_naming_it_not_a_config_error()
+    {
+        var worker = await H.StartWorkerAsync(("DATABASE_URL", "postgres://jobd@no-such-host.invalid:5432/x"));
+        await using var _ = worker;
+        await H.EnqueueAsync(WorkerHarness.Lines(5, "{\"type\":\"noop\"}"));
+        await WaitForDoneAsync(5, Long);
+        var line = await WorkerHarness.LogLineAsync(worker, "postgres down", Long);
+        Assert.Contains("no-such-host.invalid", line);
+        await Task.Delay(2000);
+        Assert.Equal(1, Count(worker.Stderr.Snapshot(), "postgres down"));
+        Assert.False(worker.HasExited);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using Jobd.Config;
+using Jobd.Postgres;
+using Npgsql;
 using Xunit;
 
 namespace Jobd.Tests.Config;
@@ -106,6 +108,77 @@ public sealed class DatabaseSettingsTests
         Assert.Equal("ab;Timeout=5", s.Get("Password"));
         Assert.Null(s.Get("Timeout"));
         Assert.DoesNotContain("Timeout", s.Redacted());
+    }
+
+    [Fact]
+    public void Every_libpq_parameter_accepted_reaches_npgsql_as_what_it_means()
+    {
+        var s = DatabaseSettings.Parse("host=db1,db2 port=5433 dbname=d user=u password=CANARY-pw passfile=/etc/jobd/pgpass " +
+            "sslmode=verify-full sslrootcert=/etc/ca.pem sslcert=/etc/c.pem sslkey=/etc/k.pem sslpassword=CANARY-key " +
+            "sslnegotiation=postgres channel_binding=require connect_timeout=7 application_name=billing " +
+            "options='-c search_path=jobs' client_encoding=UTF8 target_session_attrs=read-write load_balance_hosts=random " +
+            "keepalives=1 keepalives_idle=30 keepalives_interval=10");
+        using var source = PostgresDataSource.Create(s, PostgresOptions.Default, "jobd:test");
+        var b = new NpgsqlConnectionStringBuilder(source.ConnectionString);
+        Assert.Equal("/etc/jobd/pgpass", b.Passfile);
+        Assert.Equal(SslMode.VerifyFull, b.SslMode);
+        Assert.Equal("/etc/ca.pem", b.RootCertificate);
+        Assert.Equal("/etc/c.pem", b.SslCertificate);
+        Assert.Equal("/etc/k.pem", b.SslKey);
+        Assert.Equal(SslNegotiation.Postgres, b.SslNegotiation);
+        Assert.Equal(ChannelBinding.Require, b.ChannelBinding);
+        Assert.Equal(7, b.Timeout);
+        Assert.Equal("billing", b.ApplicationName);
+        Assert.Equal("-c search_path=jobs", b.Options);
+        Assert.Equal("UTF8", b.ClientEncoding);
+        Assert.IsNotType<NpgsqlMultiHostDataSource>(source); // a wrapper bound to read-write servers
+        Assert.True(b.LoadBalanceHosts);
+        Assert.True(b.TcpKeepAlive);
+        Assert.Equal(30, b.TcpKeepAliveTime);
+        Assert.Equal(10, b.TcpKeepAliveInterval);
+        // Both secrets stay out of what jobd prints.
+        Assert.DoesNotContain("CANARY", s.Redacted());
+        Assert.Contains("SSL%20Password=***", s.Redacted());
+    }
+
+    [Fact]
+    public void Url_parameters_use_the_same_names_and_values()
+    {
+        var s = DatabaseSettings.Parse("postgres://u@h1:5432,h2:5433/d?sslmode=disable&keepalives=0&load_balance_hosts=disable&connect_timeout=0&target_session_attrs=prefer-standby");
+        Assert.Equal("Disable", s.Get("SSL Mode"));
+        Assert.Equal("false", s.Get("Tcp Keepalive"));
+        Assert.Equal("false", s.Get("Load Balance Hosts"));
+        Assert.Equal("0", s.Get("Timeout"));
+        using var source = PostgresDataSource.Create(s, PostgresOptions.Default, "jobd:test");
+        Assert.Equal("h1:5432,h2", new NpgsqlConnectionStringBuilder(source.ConnectionString).Host);
+    }
+
+    [Theory]
+    [InlineData("host=h password=CANARY keepalives_count=3", "unknown parameter")]
+    [InlineData("host=h password=CANARY tcp_user_timeout=1000", "unknown parameter")]
+    [InlineData("host=h password=CANARY gssencmode=disable", "unknown parameter")]
+    [InlineData("host=h password=CANARY keepalives=2", "keepalives \"2\" is not one of")]
+    [InlineData("host=h password=CANARY keepalives_interval=5", "keepalives_interval needs keepalives_idle")]
+    [InlineData("host=h password=CANARY connect_timeout=soon", "connect_timeout")]
+    [InlineData("host=h password=CANARY connect_timeout=5000", "from 0 to 1024")]
+    [InlineData("host=h password=CANARY channel_binding=maybe", "channel_binding")]
+    [InlineData("host=h1,h2 password=CANARY target_session_attrs=primary-ish", "target_session_attrs")]
+    [InlineData("host=h password=CANARY target_session_attrs=read-write", "needs several hosts")]
+    public void Parameters_npgsql_would_not_honour_are_refused_with_one_line(string text, string expected)
+    {
+        var e = Assert.Throws<ConfigException>(() => DatabaseSettings.Parse(text));
+        Assert.Contains(expected, e.Message);
+        Assert.DoesNotContain("CANARY", e.Message);
+        Assert.DoesNotContain('\n', e.Message);
+    }
+
+    [Fact]
+    public void The_server_named_in_log_lines_is_host_and_port()
+    {
+        Assert.Equal("db.internal:5432", DatabaseSettings.Parse("postgres://u:CANARY@db.internal/app").Server);
+        Assert.Equal("[::1]:6543", DatabaseSettings.Parse("postgres://u@[::1]:6543/app").Server);
+        Assert.Equal("/run/postgresql", DatabaseSettings.Parse("postgres:///app?host=/run/postgresql").Server);
+        Assert.Equal("h1:5432,h2:5433", DatabaseSettings.Parse("postgres://u@h1:5432,h2:5433/app").Server);
     }
 
     [Fact]
