@@ -75,7 +75,9 @@ public sealed partial class RedisConnection
         TimeSpan timeout, bool blocking, CancellationToken cancellationToken)
     {
         Enter();
-        _pollReplies = _plainTcp && !blocking; // a blocking wait must not hold a thread: it waits asynchronously
+        // A blocking wait holds no thread (it waits asynchronously) unless the caller owns one for it.
+        _pollReplies = _plainTcp && (!blocking || Options.BlockOnCallingThread);
+        _pollSliceMicros = (blocking ? BlockingPollSliceMilliseconds : ReplyPollSliceMilliseconds) * 1000;
         var registration = Watch(cancellationToken);
         try
         {

@@ -31,11 +31,15 @@ public sealed partial class RedisConnection : IAsyncDisposable
     // Room for the header and CRLF around a bulk string of exactly MaxReplyBytes.
     private const int FrameOverheadBytes = 64;
     private const int ReplyPollSliceMilliseconds = 10;
+    // A blocking command waited for on the calling thread: Break shuts the socket down, which ends the poll at
+    // once, so the slice is only a safety net and an idle worker's thread wakes once a second, not 100 times.
+    private const int BlockingPollSliceMilliseconds = 1000;
 
     private readonly Socket _socket;
     private readonly Stream _stream;
     private readonly bool _plainTcp;
     private bool _pollReplies;
+    private int _pollSliceMicros = ReplyPollSliceMilliseconds * 1000;
     private readonly Timer _deadline;
     private byte[] _in;
     private int _start, _end;
@@ -71,6 +75,9 @@ public sealed partial class RedisConnection : IAsyncDisposable
     {
         if (Interlocked.CompareExchange(ref _broken, reason.ReplaceLineEndings(" "), null) is not null) return;
         _deadline.Change(Timeout.Infinite, Timeout.Infinite);
+        // Shut down first: a thread waiting in poll(2) on this socket wakes now (a close alone does not wake it).
+        try { _socket.Shutdown(SocketShutdown.Both); }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         _socket.Dispose();
     }
 
@@ -167,11 +174,12 @@ public sealed partial class RedisConnection : IAsyncDisposable
     /// cancellation) from another thread is noticed, then reads synchronously. Why not an asynchronous read: the
     /// first asynchronous wait registers the socket with the runtime's epoll thread, which from then on wakes for
     /// every reply and halves round trips per second (measured with tests/bench/Jobd.Bench). Cost: the calling
-    /// thread is held while Redis answers (at most CommandTimeout). Blocking commands and TLS wait asynchronously.
+    /// thread is held while Redis answers (at most CommandTimeout). Blocking commands wait asynchronously unless
+    /// <see cref="RedisOptions.BlockOnCallingThread"/>; TLS always does.
     /// </summary>
     private int ReadWaitingSynchronously()
     {
-        while (!_socket.Poll(ReplyPollSliceMilliseconds * 1000, SelectMode.SelectRead))
+        while (!_socket.Poll(_pollSliceMicros, SelectMode.SelectRead))
         {
             // Break disposes the socket: the next Poll throws ObjectDisposedException, which Failure translates.
         }

@@ -42,6 +42,14 @@ public sealed partial record RedisOptions
     public long MaxReplyBytes { get; init; } = MaxReplyBytesDefault;
     public TimeSpan ReconnectBackoffMin { get; init; } = ReconnectBackoffMinDefault;
     public TimeSpan ReconnectBackoffMax { get; init; } = ReconnectBackoffMaxDefault;
+    /// <summary>
+    /// Wait for a blocking command's reply (BLPOP) in poll(2) on the calling thread, as for every other command,
+    /// instead of asynchronously. For a caller that has a thread to spare for the wait (jobd's execution loop): the
+    /// reply then wakes that thread directly, not the runtime's epoll thread and then a pool thread, and the socket
+    /// never joins the epoll set (once it has, every later reply wakes the epoll thread too). Plain TCP only.
+    /// </summary>
+    public bool BlockOnCallingThread { get; init; }
+
     /// <summary>Counts the round trips of every connection made with these options; null: not counted.</summary>
     public RoundTripCounter? RoundTrips { get; init; }
 

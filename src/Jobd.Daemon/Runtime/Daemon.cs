@@ -82,7 +82,12 @@ public sealed class Daemon
         if (Metrics is not null) Metrics.RedisRoundTrips = [("loop", loopTrips), ("control", controlTrips)];
         var clock = TimeProvider.System;
         var state = new LoopState(clock);
-        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = loopTrips }, OnRedisState, ReconnectClock)
+        // The loop waits for work on its own thread (BlockOnCallingThread): a wake then costs one thread wake-up, not
+        // three. That thread is a pool thread held while idle, so the pool gets one more than it would keep.
+        ThreadPool.GetMinThreads(out int workers, out int io);
+        ThreadPool.SetMinThreads(workers + 1, io);
+        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = loopTrips, BlockOnCallingThread = true },
+            OnRedisState, ReconnectClock)
         {
             Reconnecting = state.Reconnecting,
         };
