@@ -60,6 +60,7 @@ public static class ConfigLoader
             OutboxMax = reader.Int(ConfigSchema.OutboxMax, ConfigSchema.OutboxMaxDefault, 100, 100_000_000),
             ShutdownTimeout = reader.Duration(ConfigSchema.ShutdownTimeout, ConfigSchema.ShutdownTimeoutDefault,
                 TimeSpan.Zero, ConfigSchema.ShutdownTimeoutMax),
+            CancelGrace = reader.Duration(ConfigSchema.CancelGrace, ConfigSchema.CancelGraceDefault, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
             LogLevel = reader.Choice(ConfigSchema.LogLevel, LogLevel.Info,
                 ("debug", LogLevel.Debug), ("info", LogLevel.Info), ("warn", LogLevel.Warn), ("error", LogLevel.Error)),
             LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,

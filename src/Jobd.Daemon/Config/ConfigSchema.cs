@@ -26,6 +26,7 @@ public static class ConfigSchema
     public const int DeadMaxDefault = 10_000;
     public static readonly TimeSpan ShutdownTimeoutDefault = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan ShutdownTimeoutMax = TimeSpan.FromHours(1);
+    public static readonly TimeSpan CancelGraceDefault = TimeSpan.FromSeconds(10);
 
     public static readonly ConfigVariable RedisUrl = new("REDIS_URL",
         "URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master[/db]", "redis://127.0.0.1:6379/0",
@@ -102,6 +103,10 @@ public static class ConfigSchema
     public static readonly ConfigVariable ShutdownTimeout = new(Prefix + "SHUTDOWN_TIMEOUT",
         "duration, 0s–1h", ValueParsers.FormatDuration(ShutdownTimeoutDefault),
         "Grace period after SIGTERM/SIGINT for the running job before it is put back in its queue.");
+
+    public static readonly ConfigVariable CancelGrace = new(Prefix + "CANCEL_GRACE",
+        "duration, 1s–10m", ValueParsers.FormatDuration(CancelGraceDefault),
+        "How long a cancelled handler (timeout, end of the shutdown grace) may take to return; one still running then is stuck: jobd logs it and exits with code 70, and the job is recovered by another worker.");
 
     public static readonly ConfigVariable LogLevel = new(Prefix + "LOG_LEVEL",
         "debug, info, warn or error", "info",
@@ -197,7 +202,7 @@ public static class ConfigSchema
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
         QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
-        ShutdownTimeout, LogLevel, LogFormat, LogJobs,
+        ShutdownTimeout, CancelGrace, LogLevel, LogFormat, LogJobs,
         Route, DefaultRoute, HttpSecret, HttpSecretNext, HttpAllow, HttpRedirects, MaxResultBytes, ExecEnv, ExecDir,
         PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
         CronTz, CronCatchup, CronSchedule,

@@ -43,6 +43,9 @@ public sealed class JobdConfig
 
     public required TimeSpan ShutdownTimeout { get; init; }
 
+    /// <summary>How long a cancelled handler may take to return before jobd exits (<see cref="Runtime.StuckHandlerGuard"/>).</summary>
+    public required TimeSpan CancelGrace { get; init; }
+
     /// <summary>How the outcome sink (and the sql handler) use Postgres; applies only with <see cref="Database"/>.</summary>
     public required Jobd.Postgres.PostgresOptions Postgres { get; init; }
 

@@ -15,6 +15,7 @@ namespace Jobd.Runtime;
 /// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
 /// A failed tick is logged on state change only; the ticker never stops because Redis is down.
 /// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
+/// At every wake it asks the <see cref="StuckHandlerGuard"/> whether the running job's handler ignores its cancellation.
 /// </summary>
 public sealed class ControlTicker
 {
@@ -49,6 +50,9 @@ public sealed class ControlTicker
         _batch = batch;
         _clock = clock;
     }
+
+    /// <summary>Checked at every wake: the self-kill for a handler that ignores its cancellation.</summary>
+    public StuckHandlerGuard? Guard { get; init; }
 
     /// <summary>Told the outbox length after each tick (with an outbox): the result sink drains what waits.</summary>
     public Action<long>? OutboxSeen { get; init; }
@@ -85,6 +89,7 @@ public sealed class ControlTicker
         long nextTick = next;
         while (!stop.IsCancellationRequested)
         {
+            Guard?.Check();
             var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), next);
             if (wait > TimeSpan.Zero && !_tickNow)
             {

@@ -20,6 +20,8 @@ namespace Jobd.Runtime;
 ///    watchdog, fed only while the loop is within the bound it announced (a wedged loop gets killed);
 /// 4. on the first SIGTERM/SIGINT: STOPPING=1, the loop takes nothing more and finishes or puts back its job
 ///    (a second signal puts it back at once); then the ticker stops, connections close, exit 0.
+/// A handler that ignores its cancellation past JOBD_CANCEL_GRACE, or runs out of memory, ends the process with
+/// exit code 70 (<see cref="FatalExit"/>): its job is recovered elsewhere like a killed worker's.
 /// It never exits because a dependency is down; only a refusal that retrying cannot fix (a wrong password or a
 /// missing permission at start-up) ends it, with exit code 78.
 /// </summary>
@@ -117,11 +119,14 @@ public sealed class Daemon
             Metrics.PostgresUp = () => status.PostgresUp;
         }
         var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
+        var fatal = new FatalExit(_log);
         var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron)
         {
             OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
+            Guard = new StuckHandlerGuard(state, _config.CancelGrace, fatal),
         };
-        var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
+        var runner = new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout) { State = state, Fatal = fatal };
+        var loop = new ExecutionLoop(redis, protocol, runner,
             state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
         {
             OutcomeRecorded = sink is null ? null : sink.Sink.Nudge,

@@ -14,6 +14,7 @@ public sealed class LoopState
     private RunningJob? _job;
     private long _progressAt;
     private long _busyUntil;
+    private long _cancelledAt;
 
     public LoopState(TimeProvider clock)
     {
@@ -38,6 +39,8 @@ public sealed class LoopState
 
     public void Started(RunningJob job, TimeSpan deadline)
     {
+        // Reset before the job is published: a reader that sees this job never sees the last job's cancellation.
+        Volatile.Write(ref _cancelledAt, 0);
         Volatile.Write(ref _job, job);
         Progress(deadline);
     }
@@ -47,6 +50,23 @@ public sealed class LoopState
         Volatile.Write(ref _job, null);
         JobsDone++;
         Progress(TimeSpan.Zero);
+    }
+
+    /// <summary>The running job's handler was asked to stop (timeout, end of the shutdown grace, second signal).</summary>
+    public void HandlerCancelled() => Interlocked.CompareExchange(ref _cancelledAt, Math.Max(1, _clock.GetTimestamp()), 0);
+
+    /// <summary>
+    /// The job whose handler was cancelled more than <paramref name="grace"/> ago and has still not returned;
+    /// null when none. The job is read on both sides of the cancellation time, so a job that started meanwhile
+    /// is never blamed for its predecessor's cancellation.
+    /// </summary>
+    public RunningJob? IgnoringCancellation(TimeSpan grace)
+    {
+        var job = Job;
+        if (job is null) return null;
+        long at = Volatile.Read(ref _cancelledAt);
+        if (at == 0 || !ReferenceEquals(job, Job)) return null;
+        return _clock.GetElapsedTime(at) > grace ? job : null;
     }
 
     /// <summary>True while the loop is within the bound it announced: the watchdog may be fed.</summary>
