@@ -15,6 +15,7 @@ namespace Jobd.Runtime;
 /// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
 /// A failed tick is logged on state change only; the ticker never stops because Redis is down.
 /// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
+/// After a reconnection it first lets the <see cref="RedisResetDetector"/> look for a Redis that lost jobd's data.
 /// At every wake it asks the <see cref="StuckHandlerGuard"/> whether the running job's handler ignores its cancellation.
 /// </summary>
 public sealed class ControlTicker
@@ -50,6 +51,9 @@ public sealed class ControlTicker
         _batch = batch;
         _clock = clock;
     }
+
+    /// <summary>Asked before each tick whether Redis lost jobd's data since the last (re)connection.</summary>
+    public RedisResetDetector? ResetDetector { get; init; }
 
     /// <summary>Checked at every wake: the self-kill for a handler that ignores its cancellation.</summary>
     public StuckHandlerGuard? Guard { get; init; }
@@ -121,6 +125,7 @@ public sealed class ControlTicker
         var job = _state.Job;
         try
         {
+            if (ResetDetector is { } detector) await detector.CheckIfDueAsync(_redis, stop).ConfigureAwait(false);
             _commands.Clear();
             _protocol.AppendTick(_commands, job?.Id, job?.Token);
             var result = WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));

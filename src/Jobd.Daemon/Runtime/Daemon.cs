@@ -15,7 +15,8 @@ namespace Jobd.Runtime;
 /// The supervisor of `jobd run`. Duties, in order:
 /// 1. announce itself (version, worker id, redacted endpoints) and warn about unsafe settings;
 /// 2. reach Redis, retrying with backoff for as long as it takes (STATUS says so), one log line per state change;
-///    warn when Redis may evict queue keys (maxmemory-policy other than noeviction);
+///    warn when Redis may evict queue keys (maxmemory-policy other than noeviction); after every reconnection
+///    say loudly, once, if Redis lost jobd's data meanwhile (<see cref="RedisResetDetector"/>);
 /// 3. report READY=1 and start the execution loop and the control ticker, each on its own connection, and the
 ///    watchdog, fed only while the loop is within the bound it announced (a wedged loop gets killed);
 /// 4. on the first SIGTERM/SIGINT: STOPPING=1, the loop takes nothing more and finishes or puts back its job
@@ -44,6 +45,8 @@ public sealed class Daemon
     private readonly string _workerId;
 
     private readonly HandlerRegistry _handlers;
+    private ControlTicker? _ticker;
+    private RedisResetDetector? _resetDetector;
 
     public Daemon(JobdConfig config, Log log, SystemdNotifier notifier, string workerId, HandlerRegistry handlers)
     {
@@ -109,7 +112,10 @@ public sealed class Daemon
         var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
         // The loop's connection reports Redis going down and up; the control connection, to the same server,
         // would only say it twice.
-        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId });
+        var detector = new RedisResetDetector(_config.Keys, _log);
+        _resetDetector = detector;
+        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId },
+            (s, _) => { if (s == RedisConnectionState.Up) detector.Reconnected(); });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
         await using var sink = _config.Database is { } database ? new SinkRunner(_config, database, _workerId, _log) : null;
         if (sink is not null && Metrics is not null)
@@ -124,7 +130,9 @@ public sealed class Daemon
         {
             OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
             Guard = new StuckHandlerGuard(state, _config.CancelGrace, fatal),
+            ResetDetector = detector,
         };
+        _ticker = ticker;
         var runner = new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout) { State = state, Fatal = fatal };
         var loop = new ExecutionLoop(redis, protocol, runner,
             state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
@@ -232,6 +240,9 @@ public sealed class Daemon
         if (state == RedisConnectionState.Up)
         {
             _log.Info("redis up: " + reason);
+            // The loop's connection is usually the first to see Redis again: have the marker checked soon.
+            _resetDetector?.Reconnected();
+            _ticker?.TickSoon();
             return;
         }
         _log.Warn("redis down: " + reason + "; retrying with backoff");
