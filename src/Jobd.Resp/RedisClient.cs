@@ -41,6 +41,12 @@ public sealed partial class RedisClient : IAsyncDisposable
     /// <summary>Test signal: every failed connection attempt (the state callback only hears the first).</summary>
     internal Action<string>? AttemptFailed { get; set; }
 
+    /// <summary>
+    /// The connection the last command used, or null; never a new one. For commands that must run on the same
+    /// connection as the one before (WAIT counts only its own connection's writes).
+    /// </summary>
+    public RedisConnection? Current => _connection;
+
     /// <summary>The last state reported; null before the first connection attempt ended.</summary>
     public RedisConnectionState? State => _state;
 

@@ -21,6 +21,9 @@ public sealed class JobdConfig
 
     public required long MaxJobBytes { get; init; }
 
+    /// <summary>JOBD_ENQUEUE_WAIT_REPLICAS and its timeout; null when enqueues do not wait for replicas.</summary>
+    public Jobd.Queue.ReplicaWait? EnqueueWait { get; init; }
+
     /// <summary>Queue names, highest priority first.</summary>
     public required string[] Queues { get; init; }
 
