@@ -129,6 +129,17 @@ public sealed class FaultRun : IAsyncDisposable
         return ids;
     }
 
+    /// <summary>Ledger jobs enqueued by other means (the CLI with options of its own): checked like the others.</summary>
+    public void Adopt(IEnumerable<string> ids)
+    {
+        lock (_gate)
+            foreach (var id in ids)
+            {
+                if (id.Length == 0 || !_expected.TryAdd(id, 1)) continue;
+                _ids.Add(id);
+            }
+    }
+
     /// <summary>A worker ended by itself (a self-kill): recorded like a kill, at the moment the test saw it.</summary>
     public async Task<int> WaitForSelfExitAsync(ChildProcess w, TimeSpan timeout)
     {
