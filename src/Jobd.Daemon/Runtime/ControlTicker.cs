@@ -13,7 +13,9 @@ namespace Jobd.Runtime;
 /// Cadence: every heartbeat interval while a job runs (its lease is three intervals long); otherwise at the
 /// earliest due job or lease deadline the last tick reported, and at least every idle interval, so an idle
 /// worker sends about one command per idle interval. A full batch of moved jobs ticks again at once.
-/// A failed tick is logged on state change only; the ticker never stops because Redis is down.
+/// A failed tick is logged on state change only; the ticker never stops because Redis is down. After failed
+/// ticks it recovers no expired lease for one lease period: every lease may have expired while Redis refused or
+/// lost the heartbeats, and live workers need that long to renew theirs (a dead worker's job waits one lease more).
 /// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
 /// After a reconnection it first lets the <see cref="RedisResetDetector"/> look for a Redis that lost jobd's data.
 /// At every wake it asks the <see cref="StuckHandlerGuard"/> whether the running job's handler ignores its cancellation.
@@ -35,6 +37,12 @@ public sealed class ControlTicker
     private volatile bool _tickNow;
     private volatile bool _busyCadence;
     private bool _failing;
+
+    /// <summary>A tick failed since the last one that worked (Redis down, refusing writes, unreachable).</summary>
+    private bool _outage;
+
+    /// <summary>No expired lease is recovered before this timestamp: one lease period after an outage.</summary>
+    private long _recoverFrom;
     private readonly CronFirer? _cron;
 
     public ControlTicker(RedisClient redis, WorkerProtocol protocol, LoopState state, Log log, TimeSpan heartbeat, TimeSpan idle,
@@ -122,13 +130,22 @@ public sealed class ControlTicker
     /// <summary>One tick; returns how long until the next.</summary>
     private async Task<TimeSpan> TickAsync(CancellationToken stop)
     {
-        var job = _state.Job;
+        // A finished job whose settlement waits (Redis refused or unreachable) keeps its lease too.
+        var job = _state.Job ?? _state.Settling;
         try
         {
             if (ResetDetector is { } detector) await detector.CheckIfDueAsync(_redis, stop).ConfigureAwait(false);
+            bool recover = !_outage && _clock.GetTimestamp() >= _recoverFrom;
             _commands.Clear();
-            _protocol.AppendTick(_commands, job?.Id, job?.Token);
+            _protocol.AppendTick(_commands, job?.Id, job?.Token, recover);
             var result = WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+            if (_outage)
+            {
+                // Redis refused or lost every heartbeat meanwhile, the other workers' too: their leases may all
+                // have expired. Recover nothing for one lease period, in which every live worker renews its own.
+                _outage = false;
+                _recoverFrom = _clock.GetTimestamp() + Ticks(_heartbeat * 3);
+            }
             if (_failing)
             {
                 _failing = false;
@@ -137,11 +154,13 @@ public sealed class ControlTicker
             Report(result, job);
             if (result.Outbox >= 0) OutboxSeen?.Invoke(result.Outbox);
             _recycle.CheckMemory();
-            _busyCadence = _state.Job is not null;
+            _busyCadence = _state.Job is not null || _state.Settling is not null;
             if (!_busyCadence) ImageTrim.WhenIdle();
             if (result.Moved >= _batch) return TimeSpan.Zero;
             if (_busyCadence) return _heartbeat;
             var untilEvent = result.NextEventMs < 0 ? _idle : TimeSpan.FromMilliseconds(result.NextEventMs);
+            // Expired leases left for later say "now": wait for the end of the grace instead (at most a heartbeat).
+            if (!recover && untilEvent < _heartbeat) untilEvent = _heartbeat;
             return untilEvent < MinDelay ? MinDelay : untilEvent < _idle ? untilEvent : _idle;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -153,6 +172,7 @@ public sealed class ControlTicker
             if (!_failing && e is RedisServerException)
                 _log.Error("control tick failed: " + e.Message + "; retrying every heartbeat");
             _failing = true;
+            _outage = true;
             return _heartbeat;
         }
     }

@@ -86,6 +86,7 @@ public sealed class ExecutionLoop
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
                 var (settled, job, outboxFull) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                _state.Settled();
                 if (_takeRefused is not null)
                 {
                     _takeRefused = null;

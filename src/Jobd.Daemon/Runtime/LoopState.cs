@@ -12,6 +12,7 @@ public sealed class LoopState
 {
     private readonly TimeProvider _clock;
     private RunningJob? _job;
+    private RunningJob? _settling;
     private long _progressAt;
     private long _busyUntil;
     private long _cancelledAt;
@@ -26,6 +27,16 @@ public sealed class LoopState
     }
 
     public RunningJob? Job => Volatile.Read(ref _job);
+
+    /// <summary>
+    /// The job that finished here and whose outcome Redis has not recorded yet (an outage keeps it pending). Its
+    /// lease is renewed like a running job's: otherwise, once Redis is back, a tick could recover the very job
+    /// this worker is about to settle, and it would run again.
+    /// </summary>
+    public RunningJob? Settling => Volatile.Read(ref _settling);
+
+    /// <summary>The settlement reached Redis (applied, or refused by token).</summary>
+    public void Settled() => Volatile.Write(ref _settling, null);
 
     public long JobsDone { get; private set; }
 
@@ -47,6 +58,7 @@ public sealed class LoopState
 
     public void Finished()
     {
+        Volatile.Write(ref _settling, _job);
         Volatile.Write(ref _job, null);
         JobsDone++;
         Progress(TimeSpan.Zero);
