@@ -30,7 +30,6 @@ public static class FaultTable
         ("O5", "watchdog | READY/WATCHDOG/STOPPING from the loop | covered by SystemdNotifyTests"),
         ("O6", "Redis unavailable at start | waits, then READY | covered by RunVerbTests.Run_waits_for_redis_that_is_not_up_yet_then_becomes_ready"),
         ("O7", "config errors | exit 78, one line | covered by ConfigVerbTests.A_bad_variable_exits_78_with_one_line_naming_it"),
-        ("R11", "disk full under AOF | - | not written yet (needs a tmpfs mount)"),
         ("R14", "TLS | rediss:// verified against the CA file; another CA, a name the certificate does not carry, a missing CA file: clear error, never plaintext | covered by Jobd.Resp.Tests RedisTlsTests (a real redis-server with --tls-port)"),
         ("R15", "hostile or huge replies | a 600 MB bulk header or a huge array header refused without allocating; malformed frames close the connection; silence ends at the deadline | covered by Jobd.Resp.Tests HostileReplyTests (a scripted hostile server)"),
         ("G3–G6, G8", "lock, disk full, read-only, too many connections, sql handler | - | not written yet (time; the sql handler is not in this branch)"),
