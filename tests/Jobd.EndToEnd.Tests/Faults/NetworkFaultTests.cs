@@ -164,4 +164,42 @@ public sealed class NetworkFaultTests
             $"the other worker recovered and reran it {rerunAfter} ms after the first run started (within I3); the cut-off worker finished, reconnected after the heal, and its outcome was refused by token ('lease lost'). It does not abort at local lease expiry: fencing makes its outcome harmless",
             "I1–I5 hold; one accepted outcome");
     }
+
+    [FactWhenTmpfsMounts] // the same privilege (CAP_SYS_ADMIN) as the private mount namespace below
+    public async Task N7_an_unresolvable_redis_host_is_an_outage_named_once_not_a_config_error_and_heals_when_it_resolves()
+    {
+        await using var run = await FaultRun.StartAsync("N7");
+        const string host = "jobd-n7-redis.invalid";
+        // jobd's own /etc/hosts (bind-mounted in a private mount namespace): the name resolves once the test adds it.
+        var hosts = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "jobd-n7-hosts-" + Guid.NewGuid().ToString("N"));
+        await System.IO.File.WriteAllTextAsync(hosts, "127.0.0.1 localhost\n");
+        try
+        {
+            var env = JobdBinary.Env(run.WorkerEnv(("REDIS_URL", $"redis://default:{FaultRun.Canary}@{host}:{run.Redis.Port}/0")));
+            env["HOSTS"] = hosts;
+            env["JOBD"] = JobdBinary.Path;
+            var w = ChildProcess.Start("/usr/bin/unshare", new[] { "-m", "/bin/sh", "-c", "mount --bind \"$HOSTS\" /etc/hosts && exec \"$JOBD\" run" }, env);
+            run.Track(w);
+            var down = await WorkerHarness.LogLineAsync(w, "redis down:", Drain);
+            Assert.Contains($"cannot connect to {host}:{run.Redis.Port}", down);
+            await Task.Delay(3000); // retrying with backoff meanwhile
+            Assert.False(w.HasExited, "jobd exited on an unresolvable host");
+            Assert.Equal(1, run.CountLines("redis down:"));
+
+            // Rewritten in place (same inode, so the bind mount sees it): the name resolves now.
+            await using (var f = new System.IO.FileStream(hosts, System.IO.FileMode.Truncate, System.IO.FileAccess.Write))
+                await f.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"127.0.0.1 localhost {host}\n"));
+            await WorkerHarness.LogLineAsync(w, " ready: queues", Drain);
+            await run.EnqueueAsync(50, i => (i % 3, 0));
+            await run.DrainAsync(Drain);
+            await run.CheckAsync();
+            FaultTable.Record("N7", $"REDIS_URL host {host} unresolvable at start (jobd's own /etc/hosts in a private mount namespace), added to it 3 s later",
+                $"one line '{down[(down.IndexOf("redis down", StringComparison.Ordinal))..].Replace(":" + run.Redis.Port, ":PORT", StringComparison.Ordinal)}', backoff, no exit (not mistaken for a configuration error, exit 78); connected and ready once the name resolved, then ran 50 jobs",
+                "I1–I5 hold");
+        }
+        finally
+        {
+            System.IO.File.Delete(hosts);
+        }
+    }
 }
