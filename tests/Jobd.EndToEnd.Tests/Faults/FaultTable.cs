@@ -34,7 +34,6 @@ public static class FaultTable
         ("R15", "hostile or huge replies | a 600 MB bulk header or a huge array header refused without allocating; malformed frames close the connection; silence ends at the deadline | covered by Jobd.Resp.Tests HostileReplyTests (a scripted hostile server)"),
         ("G3–G6, G8", "lock, disk full, read-only, too many connections, sql handler | - | not written yet (time; the sql handler is not in this branch)"),
         ("N6", "partitioned from Postgres only | - | not written yet (G2's outage covers the buffering)"),
-        ("C2, C3", "clock stepped back / forward mid-run | - | not written yet"),
         ("R7", "Sentinel failover | worker follows the new primary and processes jobs enqueued after it | covered by SentinelTests.A_worker_follows_a_primary_failover_and_processes_jobs_enqueued_after_it"),
         ("R12", "Redis Cluster | every script runs through a node that does not serve the slot; two prefixes on different nodes | covered by ClusterTests.Every_script_runs_on_a_cluster_through_a_node_that_does_not_serve_the_slot, ClusterTests.Two_prefixes_served_by_different_nodes_both_work"),
         ("O2", "stdout blocked | - | not run here"),

@@ -11,7 +11,7 @@ namespace Jobd.EndToEnd.Tests.Faults;
 public sealed class OpsFaultTests
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(90);
-    private const string FakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    internal const string FakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 
     [Fact]
     public async Task C1_a_replica_five_minutes_ahead_causes_no_false_recovery()
