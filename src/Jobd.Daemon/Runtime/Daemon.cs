@@ -55,7 +55,10 @@ public sealed class Daemon
         _notifier = notifier;
         _workerId = workerId;
         _handlers = handlers;
-        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics(t => handlers.TryGet(t, out _));
+        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics(t => handlers.TryGet(t, out _))
+        {
+            LogLinesDropped = () => log.DroppedLines,
+        };
     }
 
     /// <summary>What /metrics reports; null without JOBD_METRICS_ADDR. Set its providers before RunAsync.</summary>
