@@ -36,7 +36,6 @@ public static class FaultTable
         ("N6", "partitioned from Postgres only | - | not written yet (G2's outage covers the buffering)"),
         ("R7", "Sentinel failover | worker follows the new primary and processes jobs enqueued after it | covered by SentinelTests.A_worker_follows_a_primary_failover_and_processes_jobs_enqueued_after_it"),
         ("R12", "Redis Cluster | every script runs through a node that does not serve the slot; two prefixes on different nodes | covered by ClusterTests.Every_script_runs_on_a_cluster_through_a_node_that_does_not_serve_the_slot, ClusterTests.Two_prefixes_served_by_different_nodes_both_work"),
-        ("O4", "CPU starvation | - | not run here: it would eat the CI budget of a 2-core machine"),
         ("systemd", "real Type=notify, WatchdogSec kill, Restart= | - | not run here: systemd is not PID 1 on this machine"),
     };
 

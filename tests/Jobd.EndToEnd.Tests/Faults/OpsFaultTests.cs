@@ -115,6 +115,29 @@ public sealed class OpsFaultTests
         }
     }
 
+    [FactWhenInstalled("/usr/bin/stress-ng", "stress-ng")]
+    public async Task O4_cpu_starvation_beside_two_replicas_causes_no_false_recovery()
+    {
+        await using var run = await FaultRun.StartAsync("O4");
+        await run.EnqueueAsync(3000, i => (i % 20, i % 10 == 0 ? 2 : 0)); // about 15 s of work for two workers: leases held throughout
+        var a = await run.StartWorkerAsync();
+        await run.StartWorkerAsync();
+        int seen = 0;
+        await a.Stderr.WaitAsync(l => l.Contains("ledger done", StringComparison.Ordinal) && ++seen >= 20, Drain, "20 jobs done");
+        // Twice as many CPU hogs as cores, at the workers' own priority, for 15 s; leases are 1.5 s (heartbeat 500 ms).
+        run.Record(FaultKind.Other, 0, "stress-ng --cpu 4 --timeout 15s");
+        await using (var stress = ChildProcess.Start("/usr/bin/stress-ng", new[] { "--cpu", "4", "--timeout", "15s", "--quiet" }))
+            Assert.Equal(0, await stress.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        int doneUnderStress = run.CountLines("ledger done") - seen;
+        await run.DrainAsync(Drain);
+        await run.CheckAsync();
+        Assert.Equal(0, run.CountLines("recovered job "));
+        Assert.Equal(0, run.CountLines("lease lost"));
+        FaultTable.Record("O4", $"stress-ng --cpu 4 for 15 s on this {Environment.ProcessorCount}-core machine beside two replicas (heartbeat 500 ms, lease 1.5 s), 3,000 jobs with retries",
+            $"heartbeats kept their leases: no recovery, no lease lost; about {doneUnderStress} jobs done under stress, the rest after",
+            "I1–I5 hold");
+    }
+
     [Fact]
     public async Task O3_out_of_file_descriptors_a_job_fails_with_a_clear_error_and_work_resumes_when_fds_free()
     {
