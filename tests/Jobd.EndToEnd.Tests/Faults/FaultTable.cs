@@ -18,7 +18,7 @@ public static class FaultTable
     /// <summary>Rows checked by other test classes, and rows this machine cannot inject (RELIABILITY.md, last section).</summary>
     private static readonly (string Row, string Text)[] Static =
     {
-        ("P1", "kill -9 mid-job | recovered by the next worker, attempt unspent, recoveries 1 | covered by RecoveryTests.A_job_whose_worker_is_killed_runs_again_with_its_attempt_unspent"),
+        ("P1", "kill -9 mid-job | recovered by the next worker, attempt unspent, recoveries 1 | covered by RecoveryTests.A_job_whose_worker_is_killed_runs_again_with_its_attempt_unspent; the exec child: P1b (gone with jobd as PID 1; orphaned otherwise, docs/handlers.md)"),
         ("P3", "poison job that kills its worker | dead after 3 recoveries, worker_lost, others flow | covered by RecoveryTests.A_job_that_kills_its_worker_every_time_ends_dead_and_others_keep_flowing"),
         ("P10", "recycling (JOBD_MAX_JOBS, JOBD_MAX_RSS_MB) | exit 75 after settling, next process takes the rest | covered by RecyclingTests"),
         ("P4", "SIGTERM idle | exit 0 within a second | covered by RunVerbTests.Run_reports_ready_and_exits_0_within_a_second_of_the_signal"),
