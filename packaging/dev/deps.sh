@@ -14,6 +14,8 @@ command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The clock-skew tests (cron, fault suite C1) preload libfaketime.
 [ -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 ] || need+=(faketime)
+# The fault suite's CPU-starvation scenario (O4) runs stress-ng beside the workers (skipped without it).
+command -v stress-ng >/dev/null 2>&1 || need+=(stress-ng)
 # The protocol tests run PROTOCOL.md's Python example with Debian's interpreter and plain redis-py.
 /usr/bin/python3 -c "import redis" >/dev/null 2>&1 || need+=(python3-redis)
 # docs/handlers.md's signature receivers are run as written: Python (above) and Node.

@@ -11,7 +11,8 @@ namespace Jobd.Queue;
 /// The .NET producer client: validates jobs and enqueues them with the protocol's enqueue script, one call per
 /// job, or many in one pipelined round trip. It never retries by itself: after a connection error the caller
 /// cannot know whether the job was created, and a retry with the same <see cref="EnqueueRequest.Id"/> is safe
-/// (the script refuses an existing id). Not thread-safe: one caller at a time, like its <see cref="RedisClient"/>.
+/// (the script refuses an existing id). With <see cref="WaitForReplicas"/> each call is confirmed by WAIT.
+/// Not thread-safe: one caller at a time, like its <see cref="RedisClient"/>.
 /// </summary>
 public sealed class JobProducer
 {
@@ -30,15 +31,24 @@ public sealed class JobProducer
         _clock = clock ?? TimeProvider.System;
     }
 
+    /// <summary>
+    /// When set, every enqueue call waits (WAIT, one more round trip on the same connection) until this many
+    /// replicas have its jobs, and throws <see cref="NotReplicatedException"/> when fewer did in time.
+    /// </summary>
+    public ReplicaWait? WaitForReplicas { get; init; }
+
     /// <exception cref="JobRejectedException">The job is malformed; nothing was sent.</exception>
     /// <exception cref="RedisConnectionException">Redis could not be reached; the job may or may not exist.</exception>
+    /// <exception cref="NotReplicatedException">With <see cref="WaitForReplicas"/>: the job exists, but fewer replicas have it.</exception>
     public async ValueTask<EnqueueResult> EnqueueAsync(EnqueueRequest request, CancellationToken cancellationToken = default)
     {
         var id = Prepare(request);
         _batch.Clear();
         Append(request, id);
         var reply = await _redis.ExecuteAsync(_batch, cancellationToken).ConfigureAwait(false);
-        return ToResult(reply);
+        var result = ToResult(reply);
+        if (WaitForReplicas is { } wait) await ConfirmAsync(wait, new[] { result }, cancellationToken).ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>
@@ -57,7 +67,25 @@ public sealed class JobProducer
         var results = new EnqueueResult[replies.Length];
         for (int i = 0; i < replies.Length; i++)
             results[i] = replies[i].Error is { } refusal ? new EnqueueResult(ids[i], false, "refused", refusal) : ToResult(replies[i]);
+        if (WaitForReplicas is { } wait) await ConfirmAsync(wait, results, cancellationToken).ConfigureAwait(false);
         return results;
+    }
+
+    /// <summary>
+    /// WAIT after the enqueue, never in its pipeline: a NOSCRIPT fallback re-sends the script after the rest of
+    /// the pipeline, and a WAIT that ran before it would not cover it. WAIT counts the writes of its own
+    /// connection only, so it runs on the connection the enqueue used, never on a new one (which would confirm
+    /// nothing at once): a connection lost in between fails the call.
+    /// </summary>
+    private async ValueTask ConfirmAsync(ReplicaWait wait, IReadOnlyList<EnqueueResult> results, CancellationToken cancellationToken)
+    {
+        var connection = _redis.Current;
+        if (connection is null || connection.IsBroken)
+            throw new RedisConnectionException("the connection closed after the enqueue, before WAIT could confirm it; the job may exist on the primary only");
+        _batch.Clear();
+        _batch.Begin(3).Arg("WAIT"u8).Arg(wait.Replicas).Arg((long)Math.Ceiling(wait.Timeout.TotalMilliseconds));
+        var acknowledged = (await connection.ExecuteAsync(_batch, cancellationToken).ConfigureAwait(false)).ThrowIfError().Integer;
+        if (acknowledged < wait.Replicas) throw new NotReplicatedException((int)acknowledged, wait, results);
     }
 
     private string Prepare(EnqueueRequest request)

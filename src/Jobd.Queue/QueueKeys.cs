@@ -30,6 +30,7 @@ public sealed class QueueKeys
         Stats = Encode(":stats");
         Outbox = Encode(":outbox");
         Cron = Encode(":cron");
+        Marker = Encode(":marker");
         KeyPrefix = Encode(":");
         _jobPrefix = Encode(":job:");
         _uniquePrefix = Encode(":unique:");
@@ -53,6 +54,9 @@ public sealed class QueueKeys
     public byte[] Outbox { get; }
     /// <summary>{P}:cron: cron schedule name -> last fire time enqueued (Unix ms).</summary>
     public byte[] Cron { get; }
+
+    /// <summary>{P}:marker: a random epoch written by the first worker; its loss means Redis lost jobd's data.</summary>
+    public byte[] Marker { get; }
 
     /// <summary>"{P}:": scripts build per-job keys from it, in the same slot as their declared keys.</summary>
     public byte[] KeyPrefix { get; }

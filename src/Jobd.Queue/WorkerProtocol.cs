@@ -100,13 +100,14 @@ public sealed class WorkerProtocol
         }, false, false);
     }
 
-    public void AppendTick(RedisBatch batch, string? jobId, string? token)
+    /// <param name="recover">False: recover no expired lease this time (see tick.lua, ARGV[12]).</param>
+    public void AppendTick(RedisBatch batch, string? jobId, string? token, bool recover = true)
     {
-        batch.EvalSha(QueueScripts.Tick, 7, 11)
+        batch.EvalSha(QueueScripts.Tick, 7, 12)
             .Arg(_keys.Leases).Arg(_keys.Scheduled).Arg(_keys.Workers).Arg(_workerKey).Arg(_keys.Dead).Arg(_keys.Stats).Arg(_keys.Wake)
             .Arg(_workerId).Arg(_limits.LeaseMs).Arg(jobId ?? "").Arg(token ?? "").Arg(_limits.TickBatch)
             .Arg(_limits.MaxRecoveries).Arg(_limits.DeadTtlMs).Arg(_limits.DeadCap)
-            .Arg(_keys.KeyPrefix).Arg(_limits.WorkerTtlMs).Arg(_limits.OutboxCap > 0 ? 1 : 0);
+            .Arg(_keys.KeyPrefix).Arg(_limits.WorkerTtlMs).Arg(_limits.OutboxCap > 0 ? 1 : 0).Arg(recover ? 1 : 0);
     }
 
     public static TickResult ParseTick(RedisReply reply)

@@ -49,6 +49,12 @@ public sealed partial class RedisClient : IAsyncDisposable
     /// </summary>
     public Action<TimeSpan>? Reconnecting { get; init; }
 
+    /// <summary>
+    /// The connection the last command used, or null; never a new one. For commands that must run on the same
+    /// connection as the one before (WAIT counts only its own connection's writes).
+    /// </summary>
+    public RedisConnection? Current => _connection;
+
     /// <summary>The last state reported; null before the first connection attempt ended.</summary>
     public RedisConnectionState? State => _state;
 

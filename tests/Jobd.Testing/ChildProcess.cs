@@ -64,6 +64,13 @@ public sealed partial class ChildProcess : IAsyncDisposable
             throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
 
+    /// <summary>kill(2) to a process this class did not start (a grandchild, such as jobd under unshare).</summary>
+    public static void Signal(int pid, int signal)
+    {
+        if (Kill(pid, signal) != 0)
+            throw new InvalidOperationException($"kill({pid}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
     /// <summary>Waits for the exit and for the last output line to be read.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {

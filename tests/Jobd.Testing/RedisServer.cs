@@ -69,6 +69,18 @@ public sealed class RedisServer : IAsyncDisposable
         process.Stdout.WaitAsync(l => l.Contains("Ready to accept connections", StringComparison.Ordinal),
             StartTimeout, "redis-server to accept connections");
 
+    /// <summary>For a server started with --replicaof: waits until its link to the primary is up (the initial sync done).</summary>
+    public async Task WaitForPrimaryLinkAsync(string? password = null)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        using var p = new RedisProbe(Host, Port, 0, password);
+        while (!((string)p.Call("INFO", "replication")!).Contains("master_link_status:up", StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the replica on port {Port} did not reach its primary");
+            await Task.Delay(50).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>kill -9: no shutdown save, clients see a reset.</summary>
     public async Task KillAsync()
     {

@@ -12,7 +12,9 @@ namespace Jobd.Cli;
 /// `jobd enqueue --batch`: jobs as JSON lines on stdin, enqueued 500 per pipelined round trip, one id printed
 /// per job in input order. A malformed line stops the batch after every job before it was enqueued, so the
 /// printed ids are exactly the lines done; nothing after it is sent. A job Redis refuses (its id exists) prints
-/// an empty line in its place, so ids stay aligned with input lines, and makes the exit code 65.
+/// an empty line in its place, so ids stay aligned with input lines, and makes the exit code 65. With
+/// JOBD_ENQUEUE_WAIT_REPLICAS each round trip is confirmed by WAIT; an unconfirmed one prints its ids, then
+/// one line, and stops the batch with exit 69.
 /// </summary>
 internal sealed class EnqueueBatch
 {
@@ -67,6 +69,11 @@ internal sealed class EnqueueBatch
             await FlushAsync().ConfigureAwait(false);
             return _refused == 0 ? ExitCodes.Ok : ExitCodes.DataErr;
         }
+        catch (NotReplicatedException e)
+        {
+            _stderr.WriteLine($"jobd: the last {e.Results.Count} line(s) printed are not confirmed: {e.Message} (JOBD_ENQUEUE_WAIT_REPLICAS); every id printed before them was; nothing after them was sent");
+            return ExitCodes.Unavailable;
+        }
         catch (RedisConnectionException e)
         {
             _stderr.WriteLine($"jobd: {e.Message}; {_enqueued} job(s) were enqueued before it (their ids are printed)");
@@ -107,10 +114,21 @@ internal sealed class EnqueueBatch
         if (_producer is null)
         {
             _redis = await OneShotRedis.ConnectAsync(_config.Redis).ConfigureAwait(false);
-            _producer = new JobProducer(_redis, _config.Keys, _config.MaxJobBytes);
+            _producer = new JobProducer(_redis, _config.Keys, _config.MaxJobBytes) { WaitForReplicas = _config.EnqueueWait };
         }
-        var results = await _producer.EnqueueManyAsync(_pending).ConfigureAwait(false);
-        for (int i = 0; i < results.Length; i++)
+        IReadOnlyList<EnqueueResult> results;
+        NotReplicatedException? unconfirmed = null;
+        try
+        {
+            results = await _producer.EnqueueManyAsync(_pending).ConfigureAwait(false);
+        }
+        catch (NotReplicatedException e)
+        {
+            // The jobs exist on the primary: their ids are printed like any others, then the batch fails.
+            unconfirmed = e;
+            results = e.Results;
+        }
+        for (int i = 0; i < results.Count; i++)
         {
             if (results[i].Refusal is { } refusal)
             {
@@ -125,5 +143,6 @@ internal sealed class EnqueueBatch
         _pending.Clear();
         _pendingLines.Clear();
         await _stdout.FlushAsync().ConfigureAwait(false);
+        if (unconfirmed is not null) throw unconfirmed;
     }
 }

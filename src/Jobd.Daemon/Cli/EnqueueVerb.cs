@@ -13,7 +13,8 @@ namespace Jobd.Cli;
 /// <summary>
 /// `jobd enqueue`: one job from the command line, or many from stdin with --batch (pipelined, 500 per round
 /// trip). Refusals are one line each: exit 65 for a bad job (nothing of it is sent), 69 when Redis is
-/// unavailable or refuses, 64 for usage.
+/// unavailable or refuses, or when JOBD_ENQUEUE_WAIT_REPLICAS replicas did not confirm the job in time (its id is
+/// still printed: it exists on the primary), 64 for usage.
 /// </summary>
 public static class EnqueueVerb
 {
@@ -52,8 +53,19 @@ public static class EnqueueVerb
         try
         {
             await using var redis = await OneShotRedis.ConnectAsync(config.Redis).ConfigureAwait(false);
-            var producer = new JobProducer(redis, config.Keys, config.MaxJobBytes);
-            var result = await producer.EnqueueAsync(request).ConfigureAwait(false);
+            var producer = new JobProducer(redis, config.Keys, config.MaxJobBytes) { WaitForReplicas = config.EnqueueWait };
+            EnqueueResult result;
+            try
+            {
+                result = await producer.EnqueueAsync(request).ConfigureAwait(false);
+            }
+            catch (NotReplicatedException e)
+            {
+                // The id exists on the primary: print it, so a retry can use it (or check on it), then fail.
+                WriteResult(stdout, stderr, e.Results[0], cmd.Has("--json"), request.UniqueKey, line: 0);
+                stderr.WriteLine($"jobd: job {e.Results[0].Id} not confirmed: {e.Message} (JOBD_ENQUEUE_WAIT_REPLICAS)");
+                return ExitCodes.Unavailable;
+            }
             WriteResult(stdout, stderr, result, cmd.Has("--json"), request.UniqueKey, line: 0);
             return ExitCodes.Ok;
         }

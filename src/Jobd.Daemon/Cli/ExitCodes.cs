@@ -17,7 +17,10 @@ public static class ExitCodes
     /// <summary>EX_UNAVAILABLE: a dependency (Redis) is not available to a one-shot command.</summary>
     public const int Unavailable = 69;
 
-    /// <summary>EX_SOFTWARE: a bug in jobd; the message says where.</summary>
+    /// <summary>
+    /// EX_SOFTWARE: a bug in jobd, or in a handler that made the process unfit to go on (it ignored its
+    /// cancellation past JOBD_CANCEL_GRACE, or ran out of memory); the line before says which.
+    /// </summary>
     public const int Software = 70;
 
     /// <summary>

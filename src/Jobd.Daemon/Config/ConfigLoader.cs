@@ -46,6 +46,7 @@ public static class ConfigLoader
             Routes = Jobd.Handlers.Routes.RouteTable.Load(reader, dbText is null ? null : DatabaseSettings.Parse(dbText)),
             Keys = new Jobd.Queue.QueueKeys(prefix),
             MaxJobBytes = maxJobBytes,
+            EnqueueWait = LoadEnqueueWait(reader),
             Queues = reader.List(ConfigSchema.Queues, "default", Jobd.Queue.Names.IsQueue, Jobd.Queue.Names.QueueRule),
             Heartbeat = reader.Duration(ConfigSchema.Heartbeat, ConfigSchema.HeartbeatDefault, TimeSpan.FromMilliseconds(500), TimeSpan.FromMinutes(1)),
             JobTimeout = reader.Duration(ConfigSchema.JobTimeout, ConfigSchema.JobTimeoutDefault, TimeSpan.FromSeconds(1), TimeSpan.FromHours(24)),
@@ -60,6 +61,7 @@ public static class ConfigLoader
             OutboxMax = reader.Int(ConfigSchema.OutboxMax, ConfigSchema.OutboxMaxDefault, 100, 100_000_000),
             ShutdownTimeout = reader.Duration(ConfigSchema.ShutdownTimeout, ConfigSchema.ShutdownTimeoutDefault,
                 TimeSpan.Zero, ConfigSchema.ShutdownTimeoutMax),
+            CancelGrace = reader.Duration(ConfigSchema.CancelGrace, ConfigSchema.CancelGraceDefault, TimeSpan.FromSeconds(1), TimeSpan.FromMinutes(10)),
             LogLevel = reader.Choice(ConfigSchema.LogLevel, LogLevel.Info,
                 ("debug", LogLevel.Debug), ("info", LogLevel.Info), ("warn", LogLevel.Warn), ("error", LogLevel.Error)),
             LogFormat = ResolveLogFormat(reader.Choice(ConfigSchema.LogFormat, LogFormat.Auto,
@@ -91,6 +93,14 @@ public static class ConfigLoader
             MaxReplyBytes = reader.Size(ConfigSchema.RedisMaxReply, ConfigSchema.RedisMaxReplyDefault,
                 ConfigSchema.RedisMaxReplyMin, ConfigSchema.RedisMaxReplyMax),
         };
+    }
+
+    private static Jobd.Queue.ReplicaWait? LoadEnqueueWait(Reader reader)
+    {
+        int replicas = (int)reader.Int(ConfigSchema.EnqueueWaitReplicas, 0, 0, 16);
+        var timeout = reader.Duration(ConfigSchema.EnqueueWaitTimeout, ConfigSchema.EnqueueWaitTimeoutDefault,
+            TimeSpan.FromMilliseconds(10), TimeSpan.FromMinutes(1));
+        return replicas == 0 ? null : new Jobd.Queue.ReplicaWait(replicas, timeout);
     }
 
     private static Jobd.Postgres.PostgresOptions LoadPostgres(Reader reader)

@@ -26,6 +26,8 @@ public static class ConfigSchema
     public const int DeadMaxDefault = 10_000;
     public static readonly TimeSpan ShutdownTimeoutDefault = TimeSpan.FromSeconds(30);
     public static readonly TimeSpan ShutdownTimeoutMax = TimeSpan.FromHours(1);
+    public static readonly TimeSpan CancelGraceDefault = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan EnqueueWaitTimeoutDefault = TimeSpan.FromSeconds(1);
 
     public static readonly ConfigVariable RedisUrl = new("REDIS_URL",
         "URL: redis://[user[:password]@]host[:port][/db], rediss:// for TLS, redis+sentinel://[user[:password]@]host[:port][,host[:port]...]/master[/db]", "redis://127.0.0.1:6379/0",
@@ -58,6 +60,14 @@ public static class ConfigSchema
     public static readonly ConfigVariable MaxJobBytes = new(Prefix + "MAX_JOB_BYTES",
         "size, 1KB–64MB", ValueParsers.FormatSize(Jobd.Queue.EnqueueCheck.MaxJobBytesDefault),
         "The largest job arguments accepted; `jobd enqueue` refuses larger ones. Must be below JOBD_REDIS_MAX_REPLY.");
+
+    public static readonly ConfigVariable EnqueueWaitReplicas = new(Prefix + "ENQUEUE_WAIT_REPLICAS",
+        "integer, 0–16", "0",
+        "`jobd enqueue` waits (Redis WAIT) until this many replicas have its jobs; fewer within JOBD_ENQUEUE_WAIT_TIMEOUT is an error (exit 69): the jobs are on the primary but would be lost if it failed. 0: no wait (docs/redis-topologies.md).");
+
+    public static readonly ConfigVariable EnqueueWaitTimeout = new(Prefix + "ENQUEUE_WAIT_TIMEOUT",
+        "duration, 10ms–1m", ValueParsers.FormatDuration(EnqueueWaitTimeoutDefault),
+        "How long `jobd enqueue` waits for JOBD_ENQUEUE_WAIT_REPLICAS replicas.");
 
     public static readonly ConfigVariable Queues = new(Prefix + "QUEUES",
         "comma-separated queue names, highest priority first", "default",
@@ -102,6 +112,10 @@ public static class ConfigSchema
     public static readonly ConfigVariable ShutdownTimeout = new(Prefix + "SHUTDOWN_TIMEOUT",
         "duration, 0s–1h", ValueParsers.FormatDuration(ShutdownTimeoutDefault),
         "Grace period after SIGTERM/SIGINT for the running job before it is put back in its queue.");
+
+    public static readonly ConfigVariable CancelGrace = new(Prefix + "CANCEL_GRACE",
+        "duration, 1s–10m", ValueParsers.FormatDuration(CancelGraceDefault),
+        "How long a cancelled handler (timeout, end of the shutdown grace) may take to return; one still running then is stuck: jobd logs it and exits with code 70, and the job is recovered by another worker.");
 
     public static readonly ConfigVariable LogLevel = new(Prefix + "LOG_LEVEL",
         "debug, info, warn or error", "info",
@@ -196,8 +210,8 @@ public static class ConfigSchema
     public static readonly ConfigVariable[] All =
     {
         RedisUrl, DatabaseUrl, RedisCaFile, RedisTlsInsecure, RedisConnectTimeout, RedisMaxReply,
-        QueuePrefix, MaxJobBytes, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
-        ShutdownTimeout, LogLevel, LogFormat, LogJobs,
+        QueuePrefix, MaxJobBytes, EnqueueWaitReplicas, EnqueueWaitTimeout, Queues, Heartbeat, JobTimeout, MaxRecoveries, DoneTtl, DeadTtl, DeadMax, MaxJobs, MaxRssMb,
+        ShutdownTimeout, CancelGrace, LogLevel, LogFormat, LogJobs,
         Route, DefaultRoute, HttpSecret, HttpSecretNext, HttpAllow, HttpRedirects, MaxResultBytes, ExecEnv, ExecDir,
         PgSchema, PgPoolMax, PgIdle, PgPrepare, PgCommandTimeout, OutboxMax,
         CronTz, CronCatchup, CronSchedule,

@@ -21,6 +21,9 @@ public sealed class JobdConfig
 
     public required long MaxJobBytes { get; init; }
 
+    /// <summary>JOBD_ENQUEUE_WAIT_REPLICAS and its timeout; null when enqueues do not wait for replicas.</summary>
+    public Jobd.Queue.ReplicaWait? EnqueueWait { get; init; }
+
     /// <summary>Queue names, highest priority first.</summary>
     public required string[] Queues { get; init; }
 
@@ -42,6 +45,9 @@ public sealed class JobdConfig
     public required long MaxRssMb { get; init; }
 
     public required TimeSpan ShutdownTimeout { get; init; }
+
+    /// <summary>How long a cancelled handler may take to return before jobd exits (<see cref="Runtime.StuckHandlerGuard"/>).</summary>
+    public required TimeSpan CancelGrace { get; init; }
 
     /// <summary>How the outcome sink (and the sql handler) use Postgres; applies only with <see cref="Database"/>.</summary>
     public required Jobd.Postgres.PostgresOptions Postgres { get; init; }

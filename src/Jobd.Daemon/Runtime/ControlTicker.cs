@@ -15,8 +15,12 @@ namespace Jobd.Runtime;
 /// worker sends about one command per idle interval. When more jobs are due than one call moves (a batch of
 /// 1,000 keeps each script call short), the tick reports how many wait and the rest go in one pipelined round
 /// trip of as many calls as needed: round trips stay constant whatever the number of due jobs.
-/// A failed tick is logged on state change only; the ticker never stops because Redis is down.
+/// A failed tick is logged on state change only; the ticker never stops because Redis is down. After failed
+/// ticks it recovers no expired lease for one lease period: every lease may have expired while Redis refused or
+/// lost the heartbeats, and live workers need that long to renew theirs (a dead worker's job waits one lease more).
 /// With cron schedules it also runs the <see cref="CronFirer"/> after each tick and wakes at the next fire.
+/// After a reconnection it first lets the <see cref="RedisResetDetector"/> look for a Redis that lost jobd's data.
+/// At every wake it asks the <see cref="StuckHandlerGuard"/> whether the running job's handler ignores its cancellation.
 /// </summary>
 public sealed class ControlTicker
 {
@@ -38,6 +42,12 @@ public sealed class ControlTicker
     private volatile bool _tickNow;
     private volatile bool _busyCadence;
     private bool _failing;
+
+    /// <summary>A tick failed since the last one that worked (Redis down, refusing writes, unreachable).</summary>
+    private bool _outage;
+
+    /// <summary>No expired lease is recovered before this timestamp: one lease period after an outage.</summary>
+    private long _recoverFrom;
     private readonly CronFirer? _cron;
 
     public ControlTicker(RedisClient redis, WorkerProtocol protocol, LoopState state, Log log, TimeSpan heartbeat, TimeSpan idle,
@@ -54,6 +64,12 @@ public sealed class ControlTicker
         _batch = batch;
         _clock = clock;
     }
+
+    /// <summary>Asked before each tick whether Redis lost jobd's data since the last (re)connection.</summary>
+    public RedisResetDetector? ResetDetector { get; init; }
+
+    /// <summary>Checked at every wake: the self-kill for a handler that ignores its cancellation.</summary>
+    public StuckHandlerGuard? Guard { get; init; }
 
     /// <summary>Told the outbox length after each tick (with an outbox): the result sink drains what waits.</summary>
     public Action<long>? OutboxSeen { get; init; }
@@ -90,6 +106,7 @@ public sealed class ControlTicker
         long nextTick = next;
         while (!stop.IsCancellationRequested)
         {
+            Guard?.Check();
             var wait = _clock.GetElapsedTime(_clock.GetTimestamp(), next);
             if (wait > TimeSpan.Zero && !_tickNow)
             {
@@ -118,26 +135,38 @@ public sealed class ControlTicker
     /// <summary>One tick; returns how long until the next.</summary>
     private async Task<TimeSpan> TickAsync(CancellationToken stop)
     {
-        var job = _state.Job;
+        // A finished job whose settlement waits (Redis refused or unreachable) keeps its lease too.
+        var job = _state.Job ?? _state.Settling;
         try
         {
+            if (ResetDetector is { } detector) await detector.CheckIfDueAsync(_redis, stop).ConfigureAwait(false);
+            bool recover = !_outage && _clock.GetTimestamp() >= _recoverFrom;
             _commands.Clear();
-            _protocol.AppendTick(_commands, job?.Id, job?.Token);
+            _protocol.AppendTick(_commands, job?.Id, job?.Token, recover);
             var result = WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+            if (_outage)
+            {
+                // Redis refused or lost every heartbeat meanwhile, the other workers' too: their leases may all
+                // have expired. Recover nothing for one lease period, in which every live worker renews its own.
+                _outage = false;
+                _recoverFrom = _clock.GetTimestamp() + Ticks(_heartbeat * 3);
+            }
             if (_failing)
             {
                 _failing = false;
                 _log.Info("control tick working again");
             }
             Report(result, job);
-            if (result.MoreDue > 0) result = await CatchUpAsync(result.MoreDue, stop).ConfigureAwait(false);
+            if (result.MoreDue > 0) result = await CatchUpAsync(result.MoreDue, recover, stop).ConfigureAwait(false);
             if (result.Outbox >= 0) OutboxSeen?.Invoke(result.Outbox);
             _recycle.CheckMemory();
-            _busyCadence = _state.Job is not null;
+            _busyCadence = _state.Job is not null || _state.Settling is not null;
             if (!_busyCadence) ImageTrim.WhenIdle();
             if (result.MoreDue > 0) return TimeSpan.Zero;
             if (_busyCadence) return _heartbeat;
             var untilEvent = result.NextEventMs < 0 ? _idle : TimeSpan.FromMilliseconds(result.NextEventMs);
+            // Expired leases left for later say "now": wait for the end of the grace instead (at most a heartbeat).
+            if (!recover && untilEvent < _heartbeat) untilEvent = _heartbeat;
             return untilEvent < MinDelay ? MinDelay : untilEvent < _idle ? untilEvent : _idle;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -149,6 +178,7 @@ public sealed class ControlTicker
             if (!_failing && e is RedisServerException)
                 _log.Error("control tick failed: " + e.Message + "; retrying every heartbeat");
             _failing = true;
+            _outage = true;
             return _heartbeat;
         }
     }
@@ -158,13 +188,13 @@ public sealed class ControlTicker
     /// the lease was handled by the tick before; each call is atomic, so replicas doing the same never move a job
     /// twice (a call that finds nothing left moves nothing).
     /// </summary>
-    private async Task<TickResult> CatchUpAsync(long more, CancellationToken stop)
+    private async Task<TickResult> CatchUpAsync(long more, bool recover, CancellationToken stop)
     {
         long wanted = (more + _batch - 1) / _batch;
         int calls = wanted > MaxCatchUpCalls ? MaxCatchUpCalls : (int)wanted;
         if (_replies.Length < calls) _replies = new RedisReply[calls];
         _commands.Clear();
-        for (int i = 0; i < calls; i++) _protocol.AppendTick(_commands, null, null);
+        for (int i = 0; i < calls; i++) _protocol.AppendTick(_commands, null, null, recover);
         await _redis.ExecutePipelineAsync(_commands, _replies, stop).ConfigureAwait(false);
         TickResult last = default;
         for (int i = 0; i < calls; i++)

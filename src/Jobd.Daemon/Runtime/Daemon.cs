@@ -15,12 +15,15 @@ namespace Jobd.Runtime;
 /// The supervisor of `jobd run`. Duties, in order:
 /// 1. announce itself (version, worker id, redacted endpoints) and warn about unsafe settings;
 /// 2. reach Redis, retrying with backoff for as long as it takes (STATUS says so), one log line per state change;
-///    warn when Redis may evict queue keys (maxmemory-policy other than noeviction);
+///    warn when Redis may evict queue keys (maxmemory-policy other than noeviction); after every reconnection
+///    say loudly, once, if Redis lost jobd's data meanwhile (<see cref="RedisResetDetector"/>);
 /// 3. report READY=1 and start the execution loop and the control ticker, each on its own connection, and the
 ///    watchdog, fed only while the loop is within the bound it announced, which each reconnect attempt of its
 ///    connection renews (a wedged loop gets killed, a Redis outage does not);
 /// 4. on the first SIGTERM/SIGINT: STOPPING=1, the loop takes nothing more and finishes or puts back its job
 ///    (a second signal puts it back at once); then the ticker stops, connections close, exit 0.
+/// A handler that ignores its cancellation past JOBD_CANCEL_GRACE, or runs out of memory, ends the process with
+/// exit code 70 (<see cref="FatalExit"/>): its job is recovered elsewhere like a killed worker's.
 /// It never exits because a dependency is down; only a refusal that retrying cannot fix (a wrong password or a
 /// missing permission at start-up) ends it, with exit code 78.
 /// </summary>
@@ -43,6 +46,8 @@ public sealed class Daemon
     private readonly string _workerId;
 
     private readonly HandlerRegistry _handlers;
+    private ControlTicker? _ticker;
+    private RedisResetDetector? _resetDetector;
 
     public Daemon(JobdConfig config, Log log, SystemdNotifier notifier, string workerId, HandlerRegistry handlers)
     {
@@ -51,7 +56,10 @@ public sealed class Daemon
         _notifier = notifier;
         _workerId = workerId;
         _handlers = handlers;
-        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics(t => handlers.TryGet(t, out _));
+        Metrics = config.MetricsAddress is null ? null : new Jobd.Ops.Metrics.DaemonMetrics(t => handlers.TryGet(t, out _))
+        {
+            LogLinesDropped = () => log.DroppedLines,
+        };
     }
 
     /// <summary>What /metrics reports; null without JOBD_METRICS_ADDR. Set its providers before RunAsync.</summary>
@@ -123,7 +131,10 @@ public sealed class Daemon
         var protocol = new WorkerProtocol(_config.Keys, _workerId, _config.Queues, limits, WakeWait);
         // The loop's connection reports Redis going down and up; the control connection, to the same server,
         // would only say it twice.
-        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = controlTrips });
+        var detector = new RedisResetDetector(_config.Keys, _log);
+        _resetDetector = detector;
+        await using var control = new RedisClient(_config.Redis with { ClientName = _workerId, RoundTrips = controlTrips },
+            (s, _) => { if (s == RedisConnectionState.Up) detector.Reconnected(); });
         var recycle = new RecycleGuard(_config.MaxJobs, _config.MaxRssMb << 20);
         await using var sink = _config.Database is { } database ? new SinkRunner(_config, database, _workerId, _log) : null;
         if (sink is not null && Metrics is not null)
@@ -133,11 +144,16 @@ public sealed class Daemon
             Metrics.PostgresUp = () => status.PostgresUp;
         }
         var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
+        var fatal = new FatalExit(_log);
         var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron)
         {
             OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
+            Guard = new StuckHandlerGuard(state, _config.CancelGrace, fatal),
+            ResetDetector = detector,
         };
-        var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
+        _ticker = ticker;
+        var runner = new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout) { State = state, Fatal = fatal };
+        var loop = new ExecutionLoop(redis, protocol, runner,
             state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
         {
             OutcomeRecorded = sink is null ? null : sink.Sink.Nudge,
@@ -247,6 +263,9 @@ public sealed class Daemon
         if (state == RedisConnectionState.Up)
         {
             _log.Info($"redis up: {reason}");
+            // The loop's connection is usually the first to see Redis again: have the marker checked soon.
+            _resetDetector?.Reconnected();
+            _ticker?.TickSoon();
             return;
         }
         _log.Warn($"redis down: {reason}; retrying with backoff");

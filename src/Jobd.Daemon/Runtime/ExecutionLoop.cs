@@ -87,6 +87,7 @@ public sealed class ExecutionLoop
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
                 var (settled, job, outboxFull, staleWakes) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                _state.Settled();
                 if (_takeRefused is not null)
                 {
                     _takeRefused = null;

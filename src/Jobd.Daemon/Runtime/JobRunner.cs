@@ -10,7 +10,8 @@ namespace Jobd.Runtime;
 /// Runs one job and turns how it ended into a <see cref="Settlement"/>. Duties: find the handler (none: dead,
 /// "no_route"); enforce the timeout by cancelling the handler (a timeout is a retryable failure); treat an
 /// unhandled exception as retryable with its type and message; on a graceful stop let the job finish within
-/// the grace period, then cancel it and put it back unspent. Never throws: no job can crash the loop.
+/// the grace period, then cancel it and put it back unspent. Never throws: no job can crash the loop; a handler
+/// that runs out of memory ends the process instead (<see cref="FatalExit"/>).
 /// </summary>
 public sealed class JobRunner
 {
@@ -26,6 +27,15 @@ public sealed class JobRunner
         _grace = grace;
     }
 
+    /// <summary>Told when the running job's handler is cancelled (the <see cref="StuckHandlerGuard"/> reads it).</summary>
+    public LoopState? State { get; init; }
+
+    /// <summary>
+    /// Ends the process when a handler runs out of memory: the heap is in no state to trust, and a retry in this
+    /// process would likely fail the same way. Null (unit tests): a retryable failure like any exception.
+    /// </summary>
+    public FatalExit? Fatal { get; init; }
+
     public TimeSpan TimeoutOf(RunningJob job) => job.TimeoutMs is { } ms ? TimeSpan.FromMilliseconds(ms) : _defaultTimeout;
 
     public async Task<Settlement> RunAsync(RunningJob job, CancellationToken graceful, CancellationToken immediate)
@@ -38,6 +48,9 @@ public sealed class JobRunner
         cancel.CancelAfter(timeout);
         // After a graceful stop the job keeps running until the grace period ends, then it is cancelled too.
         using var graceTimer = graceful.Register(() => { try { cancel.CancelAfter(_grace); } catch (ObjectDisposedException) { } });
+        // Disposed (waiting for a callback in progress) before the next job starts, so a late cancellation is
+        // never taken for the next job's.
+        using var cancelled = State is null ? default : cancel.Token.Register(static s => ((LoopState)s!).HandlerCancelled(), State);
         JobOutcome outcome;
         try
         {
@@ -48,6 +61,11 @@ public sealed class JobRunner
             if (graceful.IsCancellationRequested || immediate.IsCancellationRequested)
                 return new Settlement(SettleKind.Requeue, job.Id, job.Token, "", 0);
             outcome = JobOutcome.RetryLater($"timeout after {timeout.TotalSeconds:0.###}s");
+        }
+        catch (OutOfMemoryException e) when (Fatal is not null)
+        {
+            Fatal.Now($"job {job.Id} {job.Type} ran out of memory ({e.Message.ReplaceLineEndings(" ")})");
+            throw;
         }
         catch (Exception e)
         {

@@ -12,7 +12,9 @@ public sealed class LoopState
 {
     private readonly TimeProvider _clock;
     private RunningJob? _job;
+    private RunningJob? _settling;
     private long _busyUntil;
+    private long _cancelledAt;
     /// <summary>The bound of the loop's current step, in timestamp ticks (read and written by the loop only).</summary>
     private long _stepTicks;
 
@@ -25,6 +27,16 @@ public sealed class LoopState
     }
 
     public RunningJob? Job => Volatile.Read(ref _job);
+
+    /// <summary>
+    /// The job that finished here and whose outcome Redis has not recorded yet (an outage keeps it pending). Its
+    /// lease is renewed like a running job's: otherwise, once Redis is back, a tick could recover the very job
+    /// this worker is about to settle, and it would run again.
+    /// </summary>
+    public RunningJob? Settling => Volatile.Read(ref _settling);
+
+    /// <summary>The settlement reached Redis (applied, or refused by token).</summary>
+    public void Settled() => Volatile.Write(ref _settling, null);
 
     public long JobsDone { get; private set; }
 
@@ -52,15 +64,35 @@ public sealed class LoopState
 
     public void Started(RunningJob job, TimeSpan deadline)
     {
+        // Reset before the job is published: a reader that sees this job never sees the last job's cancellation.
+        Volatile.Write(ref _cancelledAt, 0);
         Volatile.Write(ref _job, job);
         Progress(deadline);
     }
 
     public void Finished()
     {
+        Volatile.Write(ref _settling, _job);
         Volatile.Write(ref _job, null);
         JobsDone++;
         Progress(TimeSpan.Zero);
+    }
+
+    /// <summary>The running job's handler was asked to stop (timeout, end of the shutdown grace, second signal).</summary>
+    public void HandlerCancelled() => Interlocked.CompareExchange(ref _cancelledAt, Math.Max(1, _clock.GetTimestamp()), 0);
+
+    /// <summary>
+    /// The job whose handler was cancelled more than <paramref name="grace"/> ago and has still not returned;
+    /// null when none. The job is read on both sides of the cancellation time, so a job that started meanwhile
+    /// is never blamed for its predecessor's cancellation.
+    /// </summary>
+    public RunningJob? IgnoringCancellation(TimeSpan grace)
+    {
+        var job = Job;
+        if (job is null) return null;
+        long at = Volatile.Read(ref _cancelledAt);
+        if (at == 0 || !ReferenceEquals(job, Job)) return null;
+        return _clock.GetElapsedTime(at) > grace ? job : null;
     }
 
     /// <summary>True while the loop is within the bound it announced: the watchdog may be fed.</summary>

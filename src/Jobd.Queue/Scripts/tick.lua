@@ -17,6 +17,8 @@
 -- ARGV[7] dead ttl ms            ARGV[8] dead cap
 -- ARGV[9] key prefix "{P}:"      ARGV[10] how long a silent worker stays listed, ms
 -- ARGV[11] 1: outcomes go to the outbox {P}:outbox (DATABASE_URL set); 0: no outbox
+-- ARGV[12] 0: recover no expired lease this time (the caller's ticks were failing: every lease, live
+--          workers' too, may have expired meanwhile; they get one lease period to renew); otherwise recover
 -- Returns {moved, lease, next_ms, recovered, buried, outbox, more} where lease is 1 (extended), 0 (lost: the job was
 -- recovered or settled elsewhere) or -1 (no job); finished jobs need no trimming (their hashes expire); next_ms is the time until the earliest scheduled job or lease
 -- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}; outbox is the
@@ -70,7 +72,9 @@ end
 
 local recovered, buried = {}, {}
 local max_recoveries = tonumber(ARGV[6])
-for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit)) do
+local expired = {}
+if ARGV[12] ~= '0' then expired = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, limit) end
+for _, id in ipairs(expired) do
   redis.call('ZREM', KEYS[1], id)
   local job_key = P .. 'job:' .. id
   local worker, recoveries, attempt, queue = unpack(redis.call('HMGET', job_key, 'worker', 'recoveries', 'attempt', 'queue'))

@@ -7,6 +7,15 @@ public enum FaultKind
     Cont,
     RedisRestart,
     RedisClientKill,
+
+    /// <summary>A worker ended itself (the stuck-handler or out-of-memory exit): for I3, like a kill.</summary>
+    Exit,
+
+    /// <summary>One worker cut off from Redis (the others are not): for I3, like a kill of that worker.</summary>
+    Partition,
+
+    /// <summary>The partition ends.</summary>
+    Heal,
     Other,
 }
 

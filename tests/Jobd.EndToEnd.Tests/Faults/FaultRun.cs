@@ -113,6 +113,42 @@ public sealed class FaultRun : IAsyncDisposable
         return ids;
     }
 
+    /// <summary>Enqueues one ledger job per args object (such as {"hang_ms":60000}); each should succeed at attempt 1.</summary>
+    public async Task<string[]> EnqueueArgsAsync(params string[] argsJson)
+    {
+        var sb = new StringBuilder();
+        foreach (var a in argsJson) sb.Append("{\"type\":\"ledger\",\"args\":").Append(a).Append("}\n");
+        var ids = await new WorkerHarness(RedisUrl, Probe).EnqueueAsync(sb.ToString());
+        if (ids.Length != argsJson.Length) throw new InvalidOperationException($"enqueued {ids.Length} of {argsJson.Length}");
+        lock (_gate)
+            foreach (var id in ids)
+            {
+                _expected[id] = 1;
+                _ids.Add(id);
+            }
+        return ids;
+    }
+
+    /// <summary>Ledger jobs enqueued by other means (the CLI with options of its own): checked like the others.</summary>
+    public void Adopt(IEnumerable<string> ids)
+    {
+        lock (_gate)
+            foreach (var id in ids)
+            {
+                if (id.Length == 0 || !_expected.TryAdd(id, 1)) continue;
+                _ids.Add(id);
+            }
+    }
+
+    /// <summary>A worker ended by itself (a self-kill): recorded like a kill, at the moment the test saw it.</summary>
+    public async Task<int> WaitForSelfExitAsync(ChildProcess w, TimeSpan timeout)
+    {
+        int code = await w.WaitForExitAsync(timeout);
+        Record(FaultKind.Exit, w.Pid, $"pid {w.Pid} exited by itself with code {code}");
+        ExpectExit(w);
+        return code;
+    }
+
     public void Record(FaultKind kind, int pid, string what)
     {
         lock (_gate) _faults.Add(new FaultEvent(kind, NowMs(), pid, what));

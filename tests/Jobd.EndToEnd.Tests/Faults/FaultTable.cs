@@ -18,7 +18,7 @@ public static class FaultTable
     /// <summary>Rows checked by other test classes, and rows this machine cannot inject (RELIABILITY.md, last section).</summary>
     private static readonly (string Row, string Text)[] Static =
     {
-        ("P1", "kill -9 mid-job | recovered by the next worker, attempt unspent, recoveries 1 | covered by RecoveryTests.A_job_whose_worker_is_killed_runs_again_with_its_attempt_unspent"),
+        ("P1", "kill -9 mid-job | recovered by the next worker, attempt unspent, recoveries 1 | covered by RecoveryTests.A_job_whose_worker_is_killed_runs_again_with_its_attempt_unspent; the exec child: P1b (gone with jobd as PID 1; orphaned otherwise, docs/handlers.md)"),
         ("P3", "poison job that kills its worker | dead after 3 recoveries, worker_lost, others flow | covered by RecoveryTests.A_job_that_kills_its_worker_every_time_ends_dead_and_others_keep_flowing"),
         ("P10", "recycling (JOBD_MAX_JOBS, JOBD_MAX_RSS_MB) | exit 75 after settling, next process takes the rest | covered by RecyclingTests"),
         ("P4", "SIGTERM idle | exit 0 within a second | covered by RunVerbTests.Run_reports_ready_and_exits_0_within_a_second_of_the_signal"),
@@ -30,24 +30,11 @@ public static class FaultTable
         ("O5", "watchdog | READY/WATCHDOG/STOPPING from the loop | covered by SystemdNotifyTests"),
         ("O6", "Redis unavailable at start | waits, then READY | covered by RunVerbTests.Run_waits_for_redis_that_is_not_up_yet_then_becomes_ready"),
         ("O7", "config errors | exit 78, one line | covered by ConfigVerbTests.A_bad_variable_exits_78_with_one_line_naming_it"),
-        ("R2", "restart without persistence | - | finding, not tested: jobd has no reset detection (no run_id / marker key check), so queues lost with a non-persistent restart go unannounced"),
-        ("R11", "disk full under AOF | - | not written yet (needs a tmpfs mount)"),
-        ("R14", "TLS | - | not written yet here (TLS config is covered by ConfigVerbTests)"),
-        ("R15", "huge replies | - | not written yet here (the reply cap has Resp unit tests)"),
-        ("P9", "handler ignores cancellation | - | not written yet (needs a compiled-in spinning handler)"),
-        ("G8", "sql handler SQLSTATE classes | - | not written yet here (the sql handler has its own tests)"),
-        ("N7", "DNS failure | - | not written yet"),
-        ("C2, C3", "clock stepped back / forward mid-run | - | not written yet"),
+        ("R14", "TLS | rediss:// verified against the CA file; another CA, a name the certificate does not carry, a missing CA file: clear error, never plaintext | covered by Jobd.Resp.Tests RedisTlsTests (a real redis-server with --tls-port)"),
+        ("R15", "hostile or huge replies | a 600 MB bulk header or a huge array header refused without allocating; malformed frames close the connection; silence ends at the deadline | covered by Jobd.Resp.Tests HostileReplyTests (a scripted hostile server)"),
+        ("G8", "sql handler SQLSTATE classes | 40001, 40P01 (a real deadlock), 57P01 (a real pg_terminate_backend) and a statement timeout retry; 23505, 42883, 22P05 and raised exceptions fail for good with their SQLSTATE | covered by Jobd.Tests SqlRouteHandlerTests against a real Postgres"),
         ("R7", "Sentinel failover | worker follows the new primary and processes jobs enqueued after it | covered by SentinelTests.A_worker_follows_a_primary_failover_and_processes_jobs_enqueued_after_it"),
-        ("R8", "acknowledged write lost on failover | - | not run here: needs a netns replica and a WAIT option jobd does not have yet"),
         ("R12", "Redis Cluster | every script runs through a node that does not serve the slot; two prefixes on different nodes | covered by ClusterTests.Every_script_runs_on_a_cluster_through_a_node_that_does_not_serve_the_slot, ClusterTests.Two_prefixes_served_by_different_nodes_both_work"),
-        ("N2", "blackhole during ack | - | not run here: needs per-direction drop (iptables in a netns), not in this suite"),
-        ("N4", "slow link | - | not run here: tc netem is absent from this kernel"),
-        ("N5", "partition past lease | - | not run here: needs iptables in a netns"),
-        ("P11", "out-of-memory | - | not run here: cgroup MemoryMax belongs to the sandbox; kill -9 (P1) covers the queue-visible effect"),
-        ("P12", "PID 1 in a container | - | not run here"),
-        ("O2", "stdout blocked | - | not run here"),
-        ("O4", "CPU starvation | - | not run here: it would eat the CI budget of a 2-core machine"),
         ("systemd", "real Type=notify, WatchdogSec kill, Restart= | - | not run here: systemd is not PID 1 on this machine"),
     };
 

@@ -85,10 +85,11 @@ public sealed class LedgerChecker
             }
         }
 
-        // I3: a job held by a killed or stopped worker starts again within the bound, when another worker was up.
+        // I3: a job held by a killed, stopped, self-exited or partitioned worker starts again within the bound, when
+        // another worker was up.
         foreach (var f in faults)
         {
-            if (f.Kind != FaultKind.Kill && f.Kind != FaultKind.Stop) continue;
+            if (f.Kind is not (FaultKind.Kill or FaultKind.Stop or FaultKind.Exit or FaultKind.Partition)) continue;
             if (Disturbed(faults, f, recoveryBound)) continue;
             foreach (var r in runs)
             {
@@ -153,7 +154,7 @@ public sealed class LedgerChecker
     {
         if (j.Recoveries < runs - 1) return false;
         foreach (var f in faults)
-            if (f.Kind == FaultKind.Kill) return true;
+            if (f.Kind is FaultKind.Kill or FaultKind.Exit) return true;
         return false;
     }
 
@@ -164,14 +165,15 @@ public sealed class LedgerChecker
         || logs.Contains("stopping without recording job " + id + "'s", StringComparison.Ordinal);
 
     /// <summary>
-    /// A Redis or network fault within the window makes the bound meaningless (nobody can recover while Redis is
-    /// gone). Faults of other workers do not: the scenarios keep at least one other worker running.
+    /// A Redis or network-wide fault within the window makes the bound meaningless (nobody can recover while Redis
+    /// is gone). Faults of single workers (a partition of one included) do not: the scenarios keep at least one
+    /// other worker running.
     /// </summary>
     private static bool Disturbed(IReadOnlyList<FaultEvent> faults, FaultEvent f, TimeSpan bound)
     {
         foreach (var o in faults)
         {
-            if (o.Kind is FaultKind.Kill or FaultKind.Stop or FaultKind.Cont) continue;
+            if (o.Kind is FaultKind.Kill or FaultKind.Stop or FaultKind.Cont or FaultKind.Exit or FaultKind.Partition or FaultKind.Heal) continue;
             if (o.AtMs >= f.AtMs - (long)bound.TotalMilliseconds && o.AtMs <= f.AtMs + (long)bound.TotalMilliseconds) return true;
         }
         return false;

@@ -53,7 +53,7 @@ public sealed class JobMetricsTests
     [Fact]
     public void Providers_appear_once_set_and_label_values_are_escaped()
     {
-        var metrics = new DaemonMetrics { OutboxLength = () => 42, PostgresUp = () => true };
+        var metrics = new DaemonMetrics { OutboxLength = () => 42, PostgresUp = () => true, LogLinesDropped = () => 9 };
         metrics.SetRedisUp(true);
         var text = PrometheusText.Parse(metrics.Render(new[] { new System.Collections.Generic.KeyValuePair<string, long>("a\"b\\c\nd", 7) }, 4096));
         Assert.Equal(42, text.Value("jobd_outbox_length"));
@@ -61,6 +61,8 @@ public sealed class JobMetricsTests
         Assert.Equal(1, text.Value("jobd_redis_up"));
         Assert.Equal(7, text.Value("jobd_queue_depth", ("queue", "a\"b\\c\nd")));
         Assert.Equal(4096, text.Value("process_resident_memory_bytes"));
+        Assert.Equal(9, text.Value("jobd_log_lines_dropped_total"));
+        Assert.Equal("counter", text.Types["jobd_log_lines_dropped_total"]);
     }
 
     [Theory]

@@ -34,6 +34,8 @@ public sealed class WatchdogStuckLoopTests
             ["REDIS_URL"] = db.Url,
             ["JOBD_MAX_JOBS"] = "1", // the daemon recycles after the stuck job: the test's way to end it
             ["JOBD_LOG_JOBS"] = "1",
+            // The stuck-handler exit would end the test host itself: far beyond the few seconds this test holds it.
+            ["JOBD_CANCEL_GRACE"] = "10m",
         });
         var lines = new LineStream();
         var log = new Log(lines, LogFormat.Text, LogLevel.Info, TimeProvider.System);

@@ -31,6 +31,12 @@ internal static partial class ProcessTree
             if (IsAlive(pid)) Kill(pid, SigKill);
     }
 
+    /// <summary>SIGKILL to every descendant of <paramref name="rootPid"/> (not to the root itself), without a grace.</summary>
+    public static void KillDescendants(int rootPid)
+    {
+        foreach (var pid in Descendants(rootPid)) Kill(pid, SigKill);
+    }
+
     /// <summary>Alive and not a zombie (a zombie is dead, only waiting for its parent to reap it).</summary>
     public static bool IsAlive(int pid)
     {

@@ -30,6 +30,9 @@ public sealed class DaemonMetrics
     /// <summary>Round trips to Redis by connection (jobd_redis_round_trips_total); empty until the daemon wires them.</summary>
     public (string Connection, Jobd.Resp.RoundTripCounter Counter)[] RedisRoundTrips { get; set; } = [];
 
+    /// <summary>Log lines dropped because the log reader did not keep up (jobd_log_lines_dropped_total); null: absent.</summary>
+    public Func<long>? LogLinesDropped { get; set; }
+
     /// <summary>Set from the execution loop's connection state: the connection that matters for jobs.</summary>
     public void SetRedisUp(bool up) => Volatile.Write(ref _redisUp, up ? 1 : 0);
 
@@ -112,6 +115,13 @@ public sealed class DaemonMetrics
             Header(sb, "jobd_postgres_up", "gauge", "1 while Postgres answers, else 0.");
             sb.Append("jobd_postgres_up ");
             Number(sb, pg() ? 1 : 0);
+        }
+
+        if (LogLinesDropped is { } dropped)
+        {
+            Header(sb, "jobd_log_lines_dropped_total", "counter", "Log lines dropped because stderr's reader did not keep up (or was gone).");
+            sb.Append("jobd_log_lines_dropped_total ");
+            Number(sb, dropped());
         }
 
         Header(sb, "process_resident_memory_bytes", "gauge", "Resident memory of this process (from /proc/self/statm).");
