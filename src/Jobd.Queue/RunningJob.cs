@@ -1,3 +1,5 @@
+using System;
+
 namespace Jobd.Queue;
 
 /// <summary>A job taken by this worker: what the handler needs, and the token that fences its settlement.</summary>
@@ -16,6 +18,9 @@ public sealed class RunningJob
     public required int Recoveries { get; init; }
     public required long EnqueuedAtMs { get; init; }
     public required string Token { get; init; }
+
+    /// <summary>Why the arguments are not acceptable JSON (<see cref="JsonArgs"/>), or null: such a job is not run.</summary>
+    public string? ArgsProblem { get; init; }
 }
 
 public enum SettleKind
@@ -45,5 +50,26 @@ public enum SettleResult
     Applied = 1,
 }
 
-/// <summary>Outbox: entries waiting for the result sink, -1 without an outbox.</summary>
-public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried, long Outbox);
+/// <summary>
+/// Outbox: entries waiting for the result sink, -1 without an outbox. BadQueues: {queue key, Redis error, ...} for
+/// queue keys that are not lists (their jobs were parked in the scheduled set); Refused: {id, reason, ...} for due
+/// jobs sent to dead because their hash names no valid queue.
+/// </summary>
+public readonly record struct TickResult(int Moved, int Lease, long NextEventMs, string[] Recovered, string[] Buried, long Outbox)
+{
+    public string[] BadQueues { get; init; } = Array.Empty<string>();
+    public string[] Refused { get; init; } = Array.Empty<string>();
+}
+
+/// <summary>
+/// What one take did. Refused: {id, reason, ...} for jobs sent to dead unread (payload_too_large, malformed_job);
+/// BadQueues: {queue key, Redis error, ...} for queue keys that are not lists (skipped); Visited: how many of the
+/// worker's queues (in priority order) were looked at; More: stopped after many refusals, take again at once.
+/// </summary>
+public readonly record struct TakeResult(SettleResult Settled, RunningJob? Job, bool OutboxFull)
+{
+    public string[] Refused { get; init; } = Array.Empty<string>();
+    public string[] BadQueues { get; init; } = Array.Empty<string>();
+    public int Visited { get; init; }
+    public bool More { get; init; }
+}

@@ -65,29 +65,34 @@ public sealed class WorkerProtocol
     }
 
     /// <summary>OutboxFull: nothing was taken because the outbox is at its cap (the settlement still applied).</summary>
-    public static (SettleResult Settled, RunningJob? Job, bool OutboxFull) ParseTake(RedisReply reply)
+    public static TakeResult ParseTake(RedisReply reply)
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 3 } || items[1].Items is not { } job)
+        if (items is not { Length: 7 } || items[1].Items is not { } job)
             throw new RedisProtocolException("take script: unexpected reply " + reply);
         var settled = (SettleResult)items[0].Integer;
-        if (job.Length == 0) return (settled, null, items[2].Integer == 1);
+        var extras = (Refused: Strings(items[3]), Bad: Strings(items[4]), Visited: (int)items[5].Integer, More: items[6].Integer == 1);
+        if (job.Length == 0)
+            return new TakeResult(settled, null, items[2].Integer == 1)
+                { Refused = extras.Refused, BadQueues = extras.Bad, Visited = extras.Visited, More = extras.More };
         if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
-        string? timeout = job[6].AsString();
-        return (settled, new RunningJob
+        var args = job[3].Bytes ?? Array.Empty<byte>();
+        return new TakeResult(settled, new RunningJob
         {
             Id = job[0].AsString()!,
             Type = job[1].AsString()!,
             Queue = job[2].AsString()!,
             ArgsJson = job[3].AsString()!,
             Attempt = (int)job[4].Integer,
-            MaxAttempts = Int(job[5]),
-            TimeoutMs = string.IsNullOrEmpty(timeout) ? null : long.Parse(timeout, CultureInfo.InvariantCulture),
-            Recoveries = Int(job[7]),
-            EnqueuedAtMs = long.Parse(job[8].AsString()!, CultureInfo.InvariantCulture),
+            MaxAttempts = (int)Long(job[5]),
+            TimeoutMs = job[6].Kind == RedisReplyKind.Integer ? job[6].Integer : null,
+            Recoveries = (int)Long(job[7]),
+            EnqueuedAtMs = Long(job[8]),
             Token = job[9].AsString()!,
-        }, false);
+            // The script checked the hash's shape; the JSON itself is checked here, on the bytes as Redis holds them.
+            ArgsProblem = JsonArgs.Problem(args),
+        }, false) { Refused = extras.Refused, BadQueues = extras.Bad, Visited = extras.Visited, More = extras.More };
     }
 
     public void AppendTick(RedisBatch batch, string? jobId, string? token)
@@ -103,9 +108,9 @@ public sealed class WorkerProtocol
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 6 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
+        if (items is not { Length: 8 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
         return new TickResult((int)items[0].Integer, (int)items[1].Integer, items[2].Integer, Strings(items[3]), Strings(items[4]),
-            items[5].Integer);
+            items[5].Integer) { BadQueues = Strings(items[6]), Refused = Strings(items[7]) };
     }
 
     public void AppendReclaim(RedisBatch batch, string? runningToken)
@@ -114,13 +119,17 @@ public sealed class WorkerProtocol
             .Arg(_keys.KeyPrefix).Arg(runningToken ?? "");
     }
 
-    private static int Int(RedisReply r) => r.Kind == RedisReplyKind.Integer
-        ? (int)r.Integer
-        : int.Parse(r.AsString()!, CultureInfo.InvariantCulture);
+    /// <summary>The scripts return numbers as integers (Lua numbers); text is read too.</summary>
+    private static long Long(RedisReply r) => r.Kind == RedisReplyKind.Integer
+        ? r.Integer
+        : long.TryParse(r.AsString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new RedisProtocolException("take script: not a number: " + r);
 
     private static string[] Strings(RedisReply r)
     {
         var items = r.Items ?? Array.Empty<RedisReply>();
+        if (items.Length == 0) return Array.Empty<string>();
         var s = new string[items.Length];
         for (int i = 0; i < items.Length; i++) s[i] = items[i].AsString() ?? "";
         return s;

@@ -38,6 +38,17 @@ public sealed partial class RedisClient : IAsyncDisposable
 
     public RedisOptions Options { get; }
 
+    /// <summary>
+    /// True: until the first connection succeeds, a server that refuses this client (WRONGPASS, NOAUTH, NOPERM) ends
+    /// the connect with that <see cref="RedisServerException"/> instead of being retried: at start-up a wrong
+    /// password or a missing permission is a configuration error. Once connected, the same refusal (a password
+    /// rotated mid-run) is an outage like any other, retried with backoff.
+    /// </summary>
+    public bool RefusalEndsFirstConnect { get; init; }
+
+    private static readonly string[] Refusals = { "WRONGPASS", "NOAUTH", "NOPERM" };
+    private bool _everUp;
+
     /// <summary>Test signal: every failed connection attempt (the state callback only hears the first).</summary>
     internal Action<string>? AttemptFailed { get; set; }
 
@@ -134,8 +145,13 @@ public sealed partial class RedisClient : IAsyncDisposable
                     throw new ObjectDisposedException(nameof(RedisClient));
                 }
                 _connection = connection;
+                _everUp = true;
                 Report(RedisConnectionState.Up, UpReason(connection));
                 return connection;
+            }
+            catch (RedisServerException e) when (RefusalEndsFirstConnect && !_everUp && Array.IndexOf(Refusals, e.Prefix) >= 0)
+            {
+                throw;
             }
             catch (Exception e) when (e is RedisConnectionException or RedisServerException && !cancellationToken.IsCancellationRequested)
             {

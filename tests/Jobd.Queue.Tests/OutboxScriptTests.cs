@@ -23,7 +23,8 @@ public sealed class OutboxScriptTests : RedisTest
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        return WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        var t = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        return (t.Settled, t.Job, t.OutboxFull);
     }
 
     private async Task<string> Enqueue(string args = "{\"n\":1}") =>

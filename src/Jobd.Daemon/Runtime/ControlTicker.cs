@@ -50,6 +50,9 @@ public sealed class ControlTicker
         _clock = clock;
     }
 
+    /// <summary>Told of queue keys that are not lists (the tick parked their jobs); null: not reported.</summary>
+    public QueueKeyHealth? QueueKeys { get; init; }
+
     /// <summary>Told the outbox length after each tick (with an outbox): the result sink drains what waits.</summary>
     public Action<long>? OutboxSeen { get; init; }
 
@@ -110,15 +113,43 @@ public sealed class ControlTicker
         }
     }
 
+    /// <summary>
+    /// The first tick, run before READY=1: it touches the sorted sets, hashes and keys of the prefix with the
+    /// commands every tick needs, so a refusal here (the ACL user lacks a command or the prefix's keys) is a
+    /// configuration error found at start-up; it is returned, not logged. Any other failure is left to the ticker.
+    /// </summary>
+    public async Task<RedisServerException?> ProbeAsync(Func<RedisServerException, bool> isRefusal, CancellationToken stop)
+    {
+        try
+        {
+            var job = _state.Job;
+            Report(await TickOnceAsync(job, stop).ConfigureAwait(false), job);
+            return null;
+        }
+        catch (RedisServerException e) when (isRefusal(e))
+        {
+            return e;
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<TickResult> TickOnceAsync(RunningJob? job, CancellationToken stop)
+    {
+        _commands.Clear();
+        _protocol.AppendTick(_commands, job?.Id, job?.Token);
+        return WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+    }
+
     /// <summary>One tick; returns how long until the next.</summary>
     private async Task<TimeSpan> TickAsync(CancellationToken stop)
     {
         var job = _state.Job;
         try
         {
-            _commands.Clear();
-            _protocol.AppendTick(_commands, job?.Id, job?.Token);
-            var result = WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+            var result = await TickOnceAsync(job, stop).ConfigureAwait(false);
             if (_failing)
             {
                 _failing = false;
@@ -149,6 +180,9 @@ public sealed class ControlTicker
 
     private void Report(in TickResult r, RunningJob? job)
     {
+        if (r.BadQueues.Length > 0) QueueKeys?.Ticked(r.BadQueues);
+        for (int i = 0; i + 1 < r.Refused.Length; i += 2)
+            _log.Warn($"job {r.Refused[i]} is dead without running: {r.Refused[i + 1]}");
         for (int i = 0; i + 1 < r.Recovered.Length; i += 2)
             _log.Warn($"recovered job {r.Recovered[i]} from worker {r.Recovered[i + 1]}, whose lease expired; back at the front of its queue, attempt unspent");
         for (int i = 0; i + 1 < r.Buried.Length; i += 2)

@@ -72,7 +72,7 @@ public sealed class Daemon
             new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
         if (Metrics is not null && metricsServer is null) return ExitCodes.Config;
 
-        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState);
+        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState) { RefusalEndsFirstConnect = true };
         try
         {
             await redis.PingAsync(signals.Graceful).ConfigureAwait(false);
@@ -117,18 +117,25 @@ public sealed class Daemon
             Metrics.PostgresUp = () => status.PostgresUp;
         }
         var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
+        var queueKeys = new QueueKeyHealth(_log, _config.Keys, _config.Queues);
         var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron)
         {
+            QueueKeys = queueKeys,
             OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
         };
         var loop = new ExecutionLoop(redis, protocol, new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout),
-            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle, queueKeys)
         {
             OutcomeRecorded = sink is null ? null : sink.Sink.Nudge,
             Status = _notifier.Enabled ? new LoopStatus(_notifier, state, clock) : null,
             Metrics = Metrics?.Jobs,
         };
 
+        if (await ticker.ProbeAsync(IsRefusal, signals.Graceful).ConfigureAwait(false) is { } refused)
+        {
+            _log.Error($"redis refused jobd's control tick: {refused.Message}; the ACL user needs the commands of PROTOCOL.md on the keys {_config.Keys.Tag}:*");
+            return ExitCodes.Config;
+        }
         _notifier.Ready();
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
         using var stopTicker = new CancellationTokenSource();
@@ -157,6 +164,14 @@ public sealed class Daemon
         _log.Info($"stopped after {state.JobsDone} jobs");
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// A refusal no retry can fix: NOPERM, or a command inside a script the ACL user may not run (Redis answers
+    /// that one with ERR and this text).
+    /// </summary>
+    private static bool IsRefusal(RedisServerException e) =>
+        Array.IndexOf(ConfigurationRefusals, e.Prefix) >= 0
+        || e.Is("ERR") && e.ServerMessage.Contains("can't run this command", StringComparison.Ordinal);
 
     /// <summary>Any policy but noeviction lets Redis delete queue keys under memory pressure, silently.</summary>
     private async Task WarnIfEvictingAsync(RedisClient redis, CancellationToken cancel)
