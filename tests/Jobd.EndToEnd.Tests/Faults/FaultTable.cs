@@ -32,7 +32,6 @@ public static class FaultTable
         ("O7", "config errors | exit 78, one line | covered by ConfigVerbTests.A_bad_variable_exits_78_with_one_line_naming_it"),
         ("R2", "restart without persistence | - | finding, not tested: jobd has no reset detection (no run_id / marker key check), so queues lost with a non-persistent restart go unannounced"),
         ("R11", "disk full under AOF | - | not written yet (needs a tmpfs mount)"),
-        ("R14", "TLS | - | not written yet here (TLS config is covered by ConfigVerbTests)"),
         ("R15", "huge replies | - | not written yet here (the reply cap has Resp unit tests)"),
         ("P9", "handler ignores cancellation | - | not written yet (needs a compiled-in spinning handler)"),
         ("G3–G6, G8", "lock, disk full, read-only, too many connections, sql handler | - | not written yet (time; the sql handler is not in this branch)"),
@@ -62,6 +61,9 @@ public static class FaultTable
         }
     }
 
+    /// <summary>Rows of RELIABILITY.md's "Bad input" (B-…) and "Security" (S-…) tables get a section of their own.</summary>
+    private static bool IsBadInputOrSecurity(string row) => row.StartsWith("B-", StringComparison.Ordinal) || row.StartsWith("S-", StringComparison.Ordinal);
+
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     private static void Write()
@@ -71,7 +73,13 @@ public static class FaultTable
           .Append("Each run row passed the ledger checker (I1 no loss, I2 reruns only after a logged recovery, one accepted ")
           .Append("success, I3 recovery bound, I4 one line per state change and no secret, I5 no exit on a dependency fault).\n\n")
           .Append("| # | fault | what jobd did | invariants |\n|---|---|---|---|\n");
-        foreach (var kv in Rows) sb.Append("| ").Append(kv.Key).Append(" | ").Append(kv.Value).Append(" |\n");
+        foreach (var kv in Rows)
+            if (!IsBadInputOrSecurity(kv.Key)) sb.Append("| ").Append(kv.Key).Append(" | ").Append(kv.Value).Append(" |\n");
+        sb.Append("\n## Bad input and security\n\nRELIABILITY.md \"Bad input\" (B-) and \"Security\" (S-): hostile jobs, names, ")
+          .Append("configuration and credentials against the published binary; the checker's I4 also demands exit 78 and one line ")
+          .Append("for a configuration error.\n\n| # | input or attack | what jobd did | outcome |\n|---|---|---|---|\n");
+        foreach (var kv in Rows)
+            if (IsBadInputOrSecurity(kv.Key)) sb.Append("| ").Append(kv.Key).Append(" | ").Append(kv.Value).Append(" |\n");
         sb.Append("\n## Covered elsewhere or not runnable here\n\n| # | fault | what jobd did | where |\n|---|---|---|---|\n");
         foreach (var (row, text) in Static) sb.Append("| ").Append(row).Append(" | ").Append(text).Append(" |\n");
         var path = RepoPaths.File("artifacts", "faults.md");
