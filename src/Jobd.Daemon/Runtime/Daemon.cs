@@ -166,12 +166,12 @@ public sealed class Daemon
     }
 
     /// <summary>
-    /// A refusal no retry can fix: NOPERM, or a command inside a script the ACL user may not run (Redis answers
-    /// that one with ERR and this text).
+    /// A refusal no retry can fix: NOPERM, or a command or key inside a script the ACL user may not use (Redis 7
+    /// answers those with ERR "The user executing the script can't run this command…" / "…can't access…").
     /// </summary>
     private static bool IsRefusal(RedisServerException e) =>
         Array.IndexOf(ConfigurationRefusals, e.Prefix) >= 0
-        || e.Is("ERR") && e.ServerMessage.Contains("can't run this command", StringComparison.Ordinal);
+        || e.Is("ERR") && e.ServerMessage.Contains("The user executing the script can't", StringComparison.Ordinal);
 
     /// <summary>Any policy but noeviction lets Redis delete queue keys under memory pressure, silently.</summary>
     private async Task WarnIfEvictingAsync(RedisClient redis, CancellationToken cancel)
