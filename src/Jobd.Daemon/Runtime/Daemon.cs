@@ -72,7 +72,11 @@ public sealed class Daemon
             new Jobd.Ops.Metrics.QueueDepthReader(_config.Redis with { ClientName = _workerId + ":metrics" }, _config.Keys, _config.Queues), _log);
         if (Metrics is not null && metricsServer is null) return ExitCodes.Config;
 
-        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState) { RefusalEndsFirstConnect = true };
+        await using var redis = new RedisClient(_config.Redis with { ClientName = _workerId }, OnRedisState)
+        {
+            RefusalEndsFirstConnect = true,
+            DownCauseChanged = cause => _log.Warn("redis still down, now refusing jobd: " + cause + "; retrying with backoff"),
+        };
         try
         {
             await redis.PingAsync(signals.Graceful).ConfigureAwait(false);
