@@ -53,7 +53,7 @@ internal sealed class EnqueueBatch
                 try
                 {
                     if (ReferenceEquals(line, InvalidUtf8)) throw new JobRejectedException("json", "the line is not valid UTF-8");
-                    request = Parse(line);
+                    request = Parse(line.Trim());
                     EnqueueCheck.Validate(request, _config.MaxJobBytes);
                 }
                 catch (JobRejectedException e)

@@ -114,16 +114,18 @@ public sealed class ControlTicker
     }
 
     /// <summary>
-    /// The first tick, run before READY=1: it touches the sorted sets, hashes and keys of the prefix with the
-    /// commands every tick needs, so a refusal here (the ACL user lacks a command or the prefix's keys) is a
-    /// configuration error found at start-up; it is returned, not logged. Any other failure is left to the ticker.
+    /// The first tick, run before READY=1 on <paramref name="connected"/> (the loop's client, already connected: the
+    /// ticker's own connection may not be made yet, and READY must not wait for it): it touches the sorted sets,
+    /// hashes and keys of the prefix with the commands every tick needs, so a refusal here (the ACL user lacks a
+    /// command or the prefix's keys) is a configuration error found at start-up; it is returned, not logged. Any
+    /// other failure is left to the ticker.
     /// </summary>
-    public async Task<RedisServerException?> ProbeAsync(Func<RedisServerException, bool> isRefusal, CancellationToken stop)
+    public async Task<RedisServerException?> ProbeAsync(RedisClient connected, Func<RedisServerException, bool> isRefusal, CancellationToken stop)
     {
         try
         {
             var job = _state.Job;
-            Report(await TickOnceAsync(job, stop).ConfigureAwait(false), job);
+            Report(await TickOnceAsync(connected, job, stop).ConfigureAwait(false), job);
             return null;
         }
         catch (RedisServerException e) when (isRefusal(e))
@@ -136,11 +138,11 @@ public sealed class ControlTicker
         }
     }
 
-    private async Task<TickResult> TickOnceAsync(RunningJob? job, CancellationToken stop)
+    private async Task<TickResult> TickOnceAsync(RedisClient redis, RunningJob? job, CancellationToken stop)
     {
         _commands.Clear();
         _protocol.AppendTick(_commands, job?.Id, job?.Token);
-        return WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+        return WorkerProtocol.ParseTick(await redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
     }
 
     /// <summary>One tick; returns how long until the next.</summary>
@@ -149,7 +151,7 @@ public sealed class ControlTicker
         var job = _state.Job;
         try
         {
-            var result = await TickOnceAsync(job, stop).ConfigureAwait(false);
+            var result = await TickOnceAsync(_redis, job, stop).ConfigureAwait(false);
             if (_failing)
             {
                 _failing = false;

@@ -135,7 +135,7 @@ public sealed class Daemon
             Metrics = Metrics?.Jobs,
         };
 
-        if (await ticker.ProbeAsync(IsRefusal, signals.Graceful).ConfigureAwait(false) is { } refused)
+        if (await ticker.ProbeAsync(redis, IsRefusal, signals.Graceful).ConfigureAwait(false) is { } refused)
         {
             _log.Error($"redis refused jobd's control tick: {refused.Message}; the ACL user needs the commands of PROTOCOL.md on the keys {_config.Keys.Tag}:*");
             return ExitCodes.Config;
