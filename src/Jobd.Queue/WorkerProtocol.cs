@@ -72,27 +72,31 @@ public sealed class WorkerProtocol
         if (items is not { Length: 7 } || items[1].Items is not { } job)
             throw new RedisProtocolException("take script: unexpected reply " + reply);
         var settled = (SettleResult)items[0].Integer;
-        var extras = (Refused: Strings(items[3]), Bad: Strings(items[4]), Visited: (int)items[5].Integer, More: items[6].Integer == 1);
-        if (job.Length == 0)
-            return new TakeResult(settled, null, items[2].Integer == 1)
-                { Refused = extras.Refused, BadQueues = extras.Bad, Visited = extras.Visited, More = extras.More };
+        var result = new TakeResult(settled, null, items[2].Integer == 1)
+        {
+            Refused = Strings(items[3]), BadQueues = Strings(items[4]), Visited = (int)items[5].Integer, More = items[6].Integer == 1,
+        };
+        if (job.Length == 0) return result;
         if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
         var args = job[3].Bytes ?? Array.Empty<byte>();
-        return new TakeResult(settled, new RunningJob
+        return result with
         {
-            Id = job[0].AsString()!,
-            Type = job[1].AsString()!,
-            Queue = job[2].AsString()!,
-            ArgsJson = job[3].AsString()!,
-            Attempt = (int)job[4].Integer,
-            MaxAttempts = (int)Long(job[5]),
-            TimeoutMs = job[6].Kind == RedisReplyKind.Integer ? job[6].Integer : null,
-            Recoveries = (int)Long(job[7]),
-            EnqueuedAtMs = Long(job[8]),
-            Token = job[9].AsString()!,
-            // The script checked the hash's shape; the JSON itself is checked here, on the bytes as Redis holds them.
-            ArgsProblem = JsonArgs.Problem(args),
-        }, false) { Refused = extras.Refused, BadQueues = extras.Bad, Visited = extras.Visited, More = extras.More };
+            Job = new RunningJob
+            {
+                Id = job[0].AsString()!,
+                Type = job[1].AsString()!,
+                Queue = job[2].AsString()!,
+                ArgsJson = job[3].AsString()!,
+                Attempt = (int)job[4].Integer,
+                MaxAttempts = (int)Long(job[5]),
+                TimeoutMs = job[6].Kind == RedisReplyKind.Integer ? job[6].Integer : null,
+                Recoveries = (int)Long(job[7]),
+                EnqueuedAtMs = Long(job[8]),
+                Token = job[9].AsString()!,
+                // The script checked the hash's shape; the JSON itself is checked here, on the bytes as Redis holds them.
+                ArgsProblem = JsonArgs.Problem(args),
+            },
+        };
     }
 
     public void AppendTick(RedisBatch batch, string? jobId, string? token)
