@@ -109,7 +109,9 @@ public static class JobdMain
         if (cmd.Verb == Verb.Enqueue)
         {
             await using var stdout = new StreamWriter(Jobd.Ops.SafeConsole.OpenStdout(), new UTF8Encoding(false), 1 << 16);
-            return await EnqueueVerb.RunAsync(cmd, config, Console.In, stdout, Console.Error).ConfigureAwait(false);
+            // Strict decoding: invalid UTF-8 on stdin is refused, not turned into U+FFFD and stored changed.
+            using var stdin = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false, throwOnInvalidBytes: true), false, 1 << 16);
+            return await EnqueueVerb.RunAsync(cmd, config, stdin, stdout, Console.Error).ConfigureAwait(false);
         }
         if (cmd.Verb == Verb.Stats || cmd.Verb == Verb.Job || cmd.Verb == Verb.Dead || cmd.Verb == Verb.Cron)
         {

@@ -1,12 +1,11 @@
 using System;
 using System.Text;
-using System.Text.Json;
 
 namespace Jobd.Queue;
 
 /// <summary>
-/// Refuses a job before it reaches Redis: names that could not be keys, arguments that are not one JSON object
-/// or are too large, limits out of range. Each refusal is one line naming the field.
+/// Refuses a job before it reaches Redis: names that could not be keys, arguments that are not one acceptable
+/// JSON object (<see cref="JsonArgs"/>) or are too large, limits out of range. Each refusal is one line naming the field.
 /// </summary>
 public static class EnqueueCheck
 {
@@ -38,20 +37,7 @@ public static class EnqueueCheck
         long bytes = Encoding.UTF8.GetByteCount(json);
         if (bytes > maxJobBytes)
             throw new JobRejectedException("args", $"{bytes} bytes exceed the limit of {maxJobBytes} bytes (JOBD_MAX_JOB_BYTES)");
-        var utf8 = Encoding.UTF8.GetBytes(json);
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = 64 });
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                throw new JobRejectedException("args", "must be a JSON object, such as {\"user_id\": 42}");
-            reader.Skip();
-            // Without AllowMultipleValues, anything after the object makes Read throw.
-            reader.Read();
-        }
-        catch (JsonException e)
-        {
-            throw new JobRejectedException("args", $"not valid JSON (line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1})");
-        }
+        if (JsonArgs.Problem(Encoding.UTF8.GetBytes(json)) is { } problem) throw new JobRejectedException("args", problem);
     }
 }
 

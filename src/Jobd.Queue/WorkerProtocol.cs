@@ -70,34 +70,40 @@ public sealed class WorkerProtocol
             .Arg(_keys.KeyPrefix).Arg(_limits.OutboxCap);
     }
 
-    /// <summary>
-    /// OutboxFull: nothing was taken because the outbox is at its cap (the settlement still applied). StaleWakes:
-    /// nothing was taken and wake tokens left for already-taken jobs were dropped (one may have announced a new
-    /// earliest delayed job, so the caller should tick).
-    /// </summary>
-    public static (SettleResult Settled, RunningJob? Job, bool OutboxFull, bool StaleWakes) ParseTake(RedisReply reply)
+    /// <summary>OutboxFull: nothing was taken because the outbox is at its cap (the settlement still applied).</summary>
+    public static TakeResult ParseTake(RedisReply reply)
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 4 } || items[1].Items is not { } job)
+        if (items is not { Length: 8 } || items[1].Items is not { } job)
             throw new RedisProtocolException("take script: unexpected reply " + reply);
         var settled = (SettleResult)items[0].Integer;
-        if (job.Length == 0) return (settled, null, items[2].Integer == 1, items[3].Integer > 0);
-        if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
-        string? timeout = job[6].AsString();
-        return (settled, new RunningJob
+        var result = new TakeResult(settled, null, items[2].Integer == 1)
         {
-            Id = job[0].AsString()!,
-            Type = job[1].AsString()!,
-            Queue = job[2].AsString()!,
-            ArgsJson = job[3].AsString()!,
-            Attempt = (int)job[4].Integer,
-            MaxAttempts = Int(job[5]),
-            TimeoutMs = string.IsNullOrEmpty(timeout) ? null : long.Parse(timeout, CultureInfo.InvariantCulture),
-            Recoveries = Int(job[7]),
-            EnqueuedAtMs = long.Parse(job[8].AsString()!, CultureInfo.InvariantCulture),
-            Token = job[9].AsString()!,
-        }, false, false);
+            Refused = Strings(items[3]), BadQueues = Strings(items[4]), Visited = (int)items[5].Integer, More = items[6].Integer == 1,
+            StaleWakes = items[7].Integer > 0,
+        };
+        if (job.Length == 0) return result;
+        if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");
+        var args = job[3].Bytes ?? Array.Empty<byte>();
+        return result with
+        {
+            Job = new RunningJob
+            {
+                Id = job[0].AsString()!,
+                Type = job[1].AsString()!,
+                Queue = job[2].AsString()!,
+                ArgsJson = job[3].AsString()!,
+                Attempt = (int)job[4].Integer,
+                MaxAttempts = (int)Long(job[5]),
+                TimeoutMs = job[6].Kind == RedisReplyKind.Integer ? job[6].Integer : null,
+                Recoveries = (int)Long(job[7]),
+                EnqueuedAtMs = Long(job[8]),
+                Token = job[9].AsString()!,
+                // The script checked the hash's shape; the JSON itself is checked here, on the bytes as Redis holds them.
+                ArgsProblem = JsonArgs.Problem(args),
+            },
+        };
     }
 
     /// <param name="recover">False: recover no expired lease this time (see tick.lua, ARGV[12]).</param>
@@ -114,9 +120,9 @@ public sealed class WorkerProtocol
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 7 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
+        if (items is not { Length: 9 }) throw new RedisProtocolException("tick script: unexpected reply " + reply);
         return new TickResult((int)items[0].Integer, (int)items[1].Integer, items[2].Integer, Strings(items[3]), Strings(items[4]),
-            items[5].Integer, items[6].Integer);
+            items[5].Integer) { BadQueues = Strings(items[6]), Refused = Strings(items[7]), MoreDue = items[8].Integer };
     }
 
     public void AppendReclaim(RedisBatch batch, string? runningToken)
@@ -125,13 +131,17 @@ public sealed class WorkerProtocol
             .Arg(_keys.KeyPrefix).Arg(runningToken ?? "");
     }
 
-    private static int Int(RedisReply r) => r.Kind == RedisReplyKind.Integer
-        ? (int)r.Integer
-        : int.Parse(r.AsString()!, CultureInfo.InvariantCulture);
+    /// <summary>The scripts return numbers as integers (Lua numbers); text is read too.</summary>
+    private static long Long(RedisReply r) => r.Kind == RedisReplyKind.Integer
+        ? r.Integer
+        : long.TryParse(r.AsString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new RedisProtocolException("take script: not a number: " + r);
 
     private static string[] Strings(RedisReply r)
     {
         var items = r.Items ?? Array.Empty<RedisReply>();
+        if (items.Length == 0) return Array.Empty<string>();
         var s = new string[items.Length];
         for (int i = 0; i < items.Length; i++) s[i] = items[i].AsString() ?? "";
         return s;

@@ -38,6 +38,24 @@ public sealed partial class RedisClient : IAsyncDisposable
 
     public RedisOptions Options { get; }
 
+    /// <summary>
+    /// True: until the first connection succeeds, a server that refuses this client (WRONGPASS, NOAUTH, NOPERM) ends
+    /// the connect with that <see cref="RedisServerException"/> instead of being retried: at start-up a wrong
+    /// password or a missing permission is a configuration error. Once connected, the same refusal (a password
+    /// rotated mid-run) is an outage like any other, retried with backoff.
+    /// </summary>
+    public bool RefusalEndsFirstConnect { get; init; }
+
+    /// <summary>
+    /// Called (instead of a second Down report) when, during an outage, the server starts refusing the client for a
+    /// new reason (WRONGPASS after a password rotation, say): the cause an operator must act on, said once per cause.
+    /// </summary>
+    public Action<string>? DownCauseChanged { get; init; }
+
+    private static readonly string[] Refusals = { "WRONGPASS", "NOAUTH", "NOPERM" };
+    private bool _everUp;
+    private string? _downCause;
+
     /// <summary>Test signal: every failed connection attempt (the state callback only hears the first).</summary>
     internal Action<string>? AttemptFailed { get; set; }
 
@@ -150,12 +168,22 @@ public sealed partial class RedisClient : IAsyncDisposable
                     throw new ObjectDisposedException(nameof(RedisClient));
                 }
                 _connection = connection;
+                _everUp = true;
                 Report(RedisConnectionState.Up, UpReason(connection));
                 return connection;
             }
+            catch (RedisServerException e) when (RefusalEndsFirstConnect && !_everUp && Array.IndexOf(Refusals, e.Prefix) >= 0)
+            {
+                throw;
+            }
             catch (Exception e) when (e is RedisConnectionException or RedisServerException && !cancellationToken.IsCancellationRequested)
             {
-                Report(RedisConnectionState.Down, e.Message);
+                if (!Report(RedisConnectionState.Down, e.Message) && e is RedisServerException && _downCause != e.Message)
+                {
+                    // Only refusals count as causes: a refused TCP connect in between must not make the same refusal new again.
+                    _downCause = e.Message;
+                    DownCauseChanged?.Invoke(e.Message.ReplaceLineEndings(" "));
+                }
                 AttemptFailed?.Invoke(e.Message);
             }
             await Task.Delay(backoff, _time, cancellationToken).ConfigureAwait(false);
@@ -190,14 +218,17 @@ public sealed partial class RedisClient : IAsyncDisposable
         return Options.SecurityWarning is { } warning ? up + "; WARNING: " + warning : up;
     }
 
-    private void Report(RedisConnectionState state, string reason)
+    /// <summary>True when the state changed (and was reported).</summary>
+    private bool Report(RedisConnectionState state, string reason)
     {
         lock (_stateGate)
         {
-            if (_state == state) return;
+            if (_state == state) return false;
             _state = state;
+            _downCause = state == RedisConnectionState.Down ? reason : null;
         }
         _stateChanged?.Invoke(state, reason.ReplaceLineEndings(" "));
+        return true;
     }
 
     public async ValueTask DisposeAsync()

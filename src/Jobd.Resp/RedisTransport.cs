@@ -131,16 +131,50 @@ internal static class RedisTransport
             policy.CustomTrustStore.AddRange(LoadCaFile(options.CaFile));
             auth.CertificateChainPolicy = policy;
         }
+        string? refused = null;
+        if (!options.TlsInsecure)
+        {
+            // Only to say why in words: the verdict is the runtime's (errors other than None refuse the server).
+            auth.RemoteCertificateValidationCallback = (_, _, chain, errors) =>
+            {
+                if (errors == SslPolicyErrors.None) return true;
+                refused = DescribeRefusal(errors, chain, options);
+                return false;
+            };
+        }
         try
         {
             await ssl.AuthenticateAsClientAsync(auth, cancellationToken).ConfigureAwait(false);
             return ssl;
+        }
+        catch (Exception e) when (refused is not null && e is AuthenticationException)
+        {
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            throw new RedisConnectionException($"TLS handshake with {options.Host}:{options.Port} failed: {refused}; jobd never falls back to plaintext", e);
         }
         catch
         {
             await ssl.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>Why the server's certificate was refused, in words an operator can act on, with the runtime's flags.</summary>
+    internal static string DescribeRefusal(SslPolicyErrors errors, X509Chain? chain, RedisOptions options)
+    {
+        if ((errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0) return "the server sent no certificate";
+        var status = X509ChainStatusFlags.NoError;
+        if (chain is not null)
+            foreach (var s in chain.ChainStatus) status |= s.Status;
+        string trust = options.CaFile is null
+            ? "is not signed by a CA this machine trusts (no CA file was given)"
+            : $"is not signed by the CA in {options.CaFile}";
+        var why = new System.Collections.Generic.List<string>(3);
+        if ((status & X509ChainStatusFlags.NotTimeValid) != 0) why.Add("has expired or is not valid yet");
+        if ((status & (X509ChainStatusFlags.UntrustedRoot | X509ChainStatusFlags.PartialChain)) != 0) why.Add(trust);
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) why.Add($"does not name {options.Host}");
+        if (why.Count == 0) why.Add("failed verification");
+        return $"the server's certificate {string.Join(" and ", why)} ({errors}{(status == X509ChainStatusFlags.NoError ? "" : ": " + status)})";
     }
 
     private static X509Certificate2Collection LoadCaFile(string path)

@@ -102,7 +102,7 @@ public sealed class ClusterScriptTests : IAsyncLifetime
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        var (settled, job, _, _) = WorkerProtocol.ParseTake(await redis.ExecuteAsync(_batch));
+        var (settled, job, _) = WorkerProtocol.ParseTake(await redis.ExecuteAsync(_batch));
         return (settled, job);
     }
 }

@@ -23,8 +23,8 @@ public sealed class OutboxScriptTests : RedisTest
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        var (settled, job, full, _) = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
-        return (settled, job, full);
+        var t = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        return (t.Settled, t.Job, t.OutboxFull);
     }
 
     private async Task<string> Enqueue(string args = "{\"n\":1}") =>

@@ -24,7 +24,7 @@ public sealed class WorkerScriptTests : RedisTest
     {
         _batch.Clear();
         w.AppendTake(_batch, settle, token, takeNext: true);
-        var (settled, job, _, _) = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        var (settled, job, _) = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
         return (settled, job);
     }
 
@@ -61,6 +61,36 @@ public sealed class WorkerScriptTests : RedisTest
         Assert.Equal("from b", probe.Call("HGET", "{jobd}:job:" + id, "result"));
         Assert.Equal("1", probe.Call("HGET", "{jobd}:job:" + id, "recoveries"));
         Assert.Equal("1", probe.Call("HGET", "{jobd}:stats", "done"));
+    }
+
+    [Fact]
+    public async Task A_queue_key_of_another_type_parks_recovered_and_due_jobs_instead_of_aborting_the_tick()
+    {
+        var recovered = (await Enqueue()).Id;
+        var a = Worker("a", Limits with { LeaseMs = 1 });
+        await Take(a, Settlement.Nothing, "a.1");
+        var due = (await new JobProducer(Redis, Keys).EnqueueAsync(new EnqueueRequest { Type = "t", Delay = TimeSpan.FromMilliseconds(1) })).Id;
+        using var p = Db.Probe();
+        p.Call("ZADD", "{jobd}:leases", "1", recovered);
+        p.Call("SET", "{jobd}:q:default", "someone else's string");
+        await Task.Delay(5);
+        var tick = await Tick(Worker("b"));
+        Assert.Equal(new[] { recovered, "a" }, tick.Recovered);
+        Assert.Equal("{jobd}:q:default", tick.BadQueues[0]);
+        Assert.StartsWith("WRONGTYPE", tick.BadQueues[1]);
+        Assert.Equal(2, tick.BadQueues.Length); // once per key, not per job
+        foreach (var id in new[] { recovered, due })
+        {
+            Assert.Equal("scheduled", p.Call("HGET", "{jobd}:job:" + id, "state"));
+            Assert.True(double.Parse((string)p.Call("ZSCORE", "{jobd}:scheduled", id)!) > DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 50_000);
+        }
+        // A take skips the key and reports it, having looked at the one queue it serves.
+        _batch.Clear();
+        Worker("c").AppendTake(_batch, Settlement.Nothing, "c.1", takeNext: true);
+        var take = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        Assert.Null(take.Job);
+        Assert.Equal("{jobd}:q:default", take.BadQueues[0]);
+        Assert.Equal(1, take.Visited);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
-// AUTH at connect: the default user's password, an ACL user, a wrong password, and an ACL user lacking a command.
+// AUTH at connect: the default user's password, an ACL user, a wrong password, and an ACL user lacking a command;
+// refusals before the first connection (a configuration error) and during an outage (a new cause, said once).
 using System;
 using System.Threading.Tasks;
 using Jobd.Resp;
@@ -59,5 +60,52 @@ public sealed class RedisAuthTests
         Assert.Single(reported);
         Assert.StartsWith("Down: WRONGPASS", reported[0], StringComparison.Ordinal);
         Assert.DoesNotContain("wrong-pass", reported[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RefusedBeforeItWasEverUpTheFirstConnectEndsWithTheRefusal()
+    {
+        await using var server = await RedisServer.StartAsync("--requirepass", "right-pass");
+        var states = new TestSignal<string>();
+        var options = TestConnections.Options(server) with { Password = "wrong-pass" };
+        await using var client = new RedisClient(options, (s, reason) => states.Announce(s + ": " + reason)) { RefusalEndsFirstConnect = true };
+        var e = await Assert.ThrowsAsync<RedisServerException>(async () => await client.ConnectAsync());
+        Assert.Equal("WRONGPASS", e.Prefix);
+        Assert.Empty(states.Snapshot()); // the caller says it, once: no "down" line before it
+    }
+
+    [Fact]
+    public async Task ARefusalThatStartsDuringAnOutageIsSaidOnceAsItsCause()
+    {
+        await using var server = await RedisServer.StartAsync("--requirepass", "right-pass");
+        var states = new TestSignal<string>();
+        var causes = new TestSignal<string>();
+        var attempts = new TestSignal<string>();
+        var options = TestConnections.Options(server) with
+        {
+            Password = "right-pass",
+            ReconnectBackoffMin = TimeSpan.FromMilliseconds(1),
+            ReconnectBackoffMax = TimeSpan.FromMilliseconds(5),
+        };
+        await using var client = new RedisClient(options, (s, reason) => states.Announce(s + ": " + reason))
+            { RefusalEndsFirstConnect = true, DownCauseChanged = causes.Announce, AttemptFailed = attempts.Announce };
+        await client.PingAsync();
+        using (var admin = new RedisProbe(server.Host, server.Port, 0, "right-pass"))
+        {
+            admin.Call("CONFIG", "SET", "requirepass", "rotated-pass");
+            admin.Call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+        }
+        await Assert.ThrowsAnyAsync<RedisConnectionException>(async () => await client.PingAsync());
+        using var cts = new System.Threading.CancellationTokenSource();
+        var reconnecting = client.ConnectAsync(cts.Token).AsTask();
+        int seen = 0;
+        await attempts.WaitAsync(_ => ++seen >= 5, TimeSpan.FromSeconds(10), "five refused attempts");
+        using (var admin = new RedisProbe(server.Host, server.Port, 0, "rotated-pass")) admin.Call("CONFIG", "SET", "requirepass", "right-pass");
+        await reconnecting;
+        var reported = states.Snapshot();
+        Assert.Equal(3, reported.Count); // up, down (the connection was closed), up
+        Assert.StartsWith("Down: ", reported[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("WRONGPASS", reported[1], StringComparison.Ordinal);
+        Assert.StartsWith("WRONGPASS", Assert.Single(causes.Snapshot()), StringComparison.Ordinal);
     }
 }

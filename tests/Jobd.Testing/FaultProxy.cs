@@ -37,6 +37,9 @@ public sealed class FaultProxy : IAsyncDisposable
     public int Port { get; }
     public int LatencyMs { get; set; }
 
+    /// <summary>The first bytes (up to 16) each client sent on each connection: what it spoke (TLS or plaintext).</summary>
+    public TestSignal<byte[]> FirstClientBytes { get; } = new();
+
     public FaultProxy(string host, int port)
     {
         _target = new IPEndPoint(IPAddress.Parse(host), port);
@@ -79,12 +82,12 @@ public sealed class FaultProxy : IAsyncDisposable
             }
             client.NoDelay = true;
             lock (_gate) _pairs.Add((client, server));
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, FirstClientBytes);
+            _ = PumpAsync(server, client, null);
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, TestSignal<byte[]>? first)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -93,6 +96,8 @@ public sealed class FaultProxy : IAsyncDisposable
             {
                 int n = await from.ReceiveAsync(buffer, SocketFlags.None, _stop.Token).ConfigureAwait(false);
                 if (n == 0) break;
+                first?.Announce(buffer.AsSpan(0, Math.Min(n, 16)).ToArray());
+                first = null;
                 if (_mode == ProxyMode.Blackhole) continue; // swallowed: the sender waits for a reply that never comes
                 if (LatencyMs > 0) await Task.Delay(LatencyMs, _stop.Token).ConfigureAwait(false);
                 if (_mode != ProxyMode.Pass) break;

@@ -17,23 +17,40 @@ public sealed class RedisProbe : IDisposable
     private readonly Stream _stream;
     private readonly BufferedStream _in;
 
-    public RedisProbe(string host, int port, int database = 0, string? password = null)
+    /// <param name="user">An ACL user to authenticate as; null: AUTH with the password alone (the default user).</param>
+    public RedisProbe(string host, int port, int database = 0, string? password = null, string? user = null)
     {
         _tcp = new TcpClient(host, port) { NoDelay = true };
         _stream = _tcp.GetStream();
         _in = new BufferedStream(_stream, 64 * 1024);
-        if (password is not null) Call("AUTH", password);
+        if (password is not null)
+        {
+            if (user is null) Call("AUTH", password);
+            else Call("AUTH", user, password);
+        }
         if (database != 0) Call("SELECT", database.ToString());
     }
 
     public object? Call(params string[] args)
     {
-        var sb = new StringBuilder();
-        sb.Append('*').Append(args.Length).Append("\r\n");
+        var parts = new byte[args.Length][];
+        for (int i = 0; i < args.Length; i++) parts[i] = Encoding.UTF8.GetBytes(args[i]);
+        return CallBytes(parts);
+    }
+
+    /// <summary>A command with binary arguments (invalid UTF-8, a 20 MB value), sent as given.</summary>
+    public object? CallBytes(params byte[][] args)
+    {
+        using var frame = new MemoryStream();
+        void Ascii(string s) { var b = Encoding.ASCII.GetBytes(s); frame.Write(b, 0, b.Length); }
+        Ascii("*" + args.Length + "\r\n");
         foreach (var a in args)
-            sb.Append('$').Append(Encoding.UTF8.GetByteCount(a)).Append("\r\n").Append(a).Append("\r\n");
-        var bytes = Encoding.UTF8.GetBytes(sb.ToString());
-        _stream.Write(bytes, 0, bytes.Length);
+        {
+            Ascii("$" + a.Length + "\r\n");
+            frame.Write(a, 0, a.Length);
+            Ascii("\r\n");
+        }
+        _stream.Write(frame.GetBuffer(), 0, (int)frame.Length);
         return Read();
     }
 

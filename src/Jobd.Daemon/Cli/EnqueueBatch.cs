@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.IO;
+using System.Text;
 using System.Text.Json;
 using System.Threading.Tasks;
 using Jobd.Config;
@@ -46,14 +47,15 @@ internal sealed class EnqueueBatch
         {
             int lineNumber = 0;
             string? line;
-            while ((line = await _stdin.ReadLineAsync().ConfigureAwait(false)) is not null)
+            while ((line = await ReadLineAsync(lineNumber + 1).ConfigureAwait(false)) is not null)
             {
                 lineNumber++;
                 if (line.Trim().Length == 0) continue;
                 EnqueueRequest request;
                 try
                 {
-                    request = Parse(line);
+                    if (ReferenceEquals(line, InvalidUtf8)) throw new JobRejectedException("json", "the line is not valid UTF-8");
+                    request = Parse(line.Trim());
                     EnqueueCheck.Validate(request, _config.MaxJobBytes);
                 }
                 catch (JobRejectedException e)
@@ -91,8 +93,26 @@ internal sealed class EnqueueBatch
         }
     }
 
+    /// <summary>Stands for a line the strict decoder refused; compared by reference.</summary>
+    private static readonly string InvalidUtf8 = new('\uFFFD', 1);
+
+    private async Task<string?> ReadLineAsync(int lineNumber)
+    {
+        try
+        {
+            return await _stdin.ReadLineAsync().ConfigureAwait(false);
+        }
+        catch (DecoderFallbackException)
+        {
+            // The rest of that line is unreadable too: the batch stops here, as for any refused line.
+            return InvalidUtf8;
+        }
+    }
+
     private static EnqueueRequest Parse(string line)
     {
+        // The line's own keys follow the rules of args (a duplicate "type" would be read differently elsewhere).
+        if (JsonArgs.Problem(Encoding.UTF8.GetBytes(line)) is { } problem) throw new JobRejectedException("json", problem);
         BatchLine? job;
         try
         {

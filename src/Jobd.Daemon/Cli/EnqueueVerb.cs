@@ -39,6 +39,9 @@ public static class EnqueueVerb
         try
         {
             string? args = cmd.Positionals.Count > 1 ? cmd.Positionals[1] : null;
+            // The runtime decodes argv with replacement: invalid UTF-8 arrives as U+FFFD, and would be stored changed.
+            if (args is not null && args.Contains('\uFFFD'))
+                throw new JobRejectedException("args", "holds U+FFFD, which invalid UTF-8 on the command line turns into; pass valid UTF-8, write it as \\ufffd, or use - to read stdin");
             if (args == "-") args = ReadLimited(stdin, config.MaxJobBytes);
             request = EnqueueOptions.Build(cmd.Positionals[0], args, cmd.Value("--queue"), cmd.Value("--in"), cmd.Value("--at"),
                 cmd.Value("--unique"), cmd.Value("--max-attempts"), cmd.Value("--timeout"), id: null);
@@ -112,7 +115,14 @@ public static class EnqueueVerb
     {
         var buffer = new char[(int)Math.Min(maxBytes + 1, int.MaxValue / 2)];
         int total = 0, n;
-        while (total < buffer.Length && (n = stdin.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+        try
+        {
+            while (total < buffer.Length && (n = stdin.Read(buffer, total, buffer.Length - total)) > 0) total += n;
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new JobRejectedException("args", "stdin is not valid UTF-8");
+        }
         if (total > maxBytes)
             throw new JobRejectedException("args", $"stdin holds more than the limit of {maxBytes} bytes (JOBD_MAX_JOB_BYTES)");
         return new string(buffer, 0, total);

@@ -31,7 +31,9 @@ public static class StatsVerb
         w.WriteStartObject();
         w.WriteString("time", AdminText.Time(s.NowMs));
         w.WriteStartObject("queues");
-        foreach (var q in s.Ready) w.WriteNumber(q.Key, q.Value);
+        foreach (var q in s.Ready)
+            if (q.Value == QueueStats.NotAList) w.WriteString(q.Key, "not a list");
+            else w.WriteNumber(q.Key, q.Value);
         w.WriteEndObject();
         w.WriteNumber("scheduled", s.Scheduled);
         w.WriteNumber("running", s.Running);
@@ -66,7 +68,8 @@ public static class StatsVerb
         int width = 9;
         foreach (var q in s.Ready) if (q.Key.Length > width) width = q.Key.Length;
         sb.Append("QUEUE".PadRight(width)).Append("  READY\n");
-        foreach (var q in s.Ready) sb.Append(q.Key.PadRight(width)).Append("  ").Append(N(q.Value).PadLeft(5)).Append('\n');
+        foreach (var q in s.Ready)
+            sb.Append(q.Key.PadRight(width)).Append("  ").Append(q.Value == QueueStats.NotAList ? "not a list (WRONGTYPE): skipped" : N(q.Value).PadLeft(5)).Append('\n');
         sb.Append('\n');
         Row(sb, "scheduled", s.Scheduled);
         Row(sb, "running", s.Running);

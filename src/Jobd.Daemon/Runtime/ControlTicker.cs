@@ -71,6 +71,9 @@ public sealed class ControlTicker
     /// <summary>Checked at every wake: the self-kill for a handler that ignores its cancellation.</summary>
     public StuckHandlerGuard? Guard { get; init; }
 
+    /// <summary>Told of queue keys that are not lists (the tick parked their jobs); null: not reported.</summary>
+    public QueueKeyHealth? QueueKeys { get; init; }
+
     /// <summary>Told the outbox length after each tick (with an outbox): the result sink drains what waits.</summary>
     public Action<long>? OutboxSeen { get; init; }
 
@@ -132,6 +135,38 @@ public sealed class ControlTicker
         }
     }
 
+    /// <summary>
+    /// The first tick, run before READY=1 on <paramref name="connected"/> (the loop's client, already connected: the
+    /// ticker's own connection may not be made yet, and READY must not wait for it): it touches the sorted sets,
+    /// hashes and keys of the prefix with the commands every tick needs, so a refusal here (the ACL user lacks a
+    /// command or the prefix's keys) is a configuration error found at start-up; it is returned, not logged. Any
+    /// other failure is left to the ticker.
+    /// </summary>
+    public async Task<RedisServerException?> ProbeAsync(RedisClient connected, Func<RedisServerException, bool> isRefusal, CancellationToken stop)
+    {
+        try
+        {
+            var job = _state.Job;
+            Report(await TickOnceAsync(connected, job, true, stop).ConfigureAwait(false), job);
+            return null;
+        }
+        catch (RedisServerException e) when (isRefusal(e))
+        {
+            return e;
+        }
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
+    private async Task<TickResult> TickOnceAsync(RedisClient redis, RunningJob? job, bool recover, CancellationToken stop)
+    {
+        _commands.Clear();
+        _protocol.AppendTick(_commands, job?.Id, job?.Token, recover);
+        return WorkerProtocol.ParseTick(await redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+    }
+
     /// <summary>One tick; returns how long until the next.</summary>
     private async Task<TimeSpan> TickAsync(CancellationToken stop)
     {
@@ -141,9 +176,7 @@ public sealed class ControlTicker
         {
             if (ResetDetector is { } detector) await detector.CheckIfDueAsync(_redis, stop).ConfigureAwait(false);
             bool recover = !_outage && _clock.GetTimestamp() >= _recoverFrom;
-            _commands.Clear();
-            _protocol.AppendTick(_commands, job?.Id, job?.Token, recover);
-            var result = WorkerProtocol.ParseTick(await _redis.ExecuteAsync(_commands, stop).ConfigureAwait(false));
+            var result = await TickOnceAsync(_redis, job, recover, stop).ConfigureAwait(false);
             if (_outage)
             {
                 // Redis refused or lost every heartbeat meanwhile, the other workers' too: their leases may all
@@ -207,6 +240,9 @@ public sealed class ControlTicker
 
     private void Report(in TickResult r, RunningJob? job)
     {
+        if (r.BadQueues.Length > 0) QueueKeys?.Ticked(r.BadQueues);
+        for (int i = 0; i + 1 < r.Refused.Length; i += 2)
+            _log.Warn($"job {r.Refused[i]} is dead without running: {r.Refused[i + 1]}");
         for (int i = 0; i + 1 < r.Recovered.Length; i += 2)
             _log.Warn($"recovered job {r.Recovered[i]} from worker {r.Recovered[i + 1]}, whose lease expired; back at the front of its queue, attempt unspent");
         for (int i = 0; i + 1 < r.Buried.Length; i += 2)

@@ -98,6 +98,8 @@ public sealed class Daemon
             OnRedisState, ReconnectClock)
         {
             Reconnecting = state.Reconnecting,
+            RefusalEndsFirstConnect = true,
+            DownCauseChanged = cause => _log.Warn("redis still down, now refusing jobd: " + cause + "; retrying with backoff"),
         };
         try
         {
@@ -145,8 +147,10 @@ public sealed class Daemon
         }
         var cron = _config.Cron.Entries.Count == 0 ? null : new CronFirer(control, _config.Keys, _config.Cron, _log, _config.LogJobs, clock);
         var fatal = new FatalExit(_log);
+        var queueKeys = new QueueKeyHealth(_log, _config.Keys, _config.Queues);
         var ticker = new ControlTicker(control, protocol, state, _log, _config.Heartbeat, IdleTickInterval, TickBatch, clock, recycle, cron)
         {
+            QueueKeys = queueKeys,
             OutboxSeen = sink is null ? null : length => { sink.Sink.Status.SeenOutbox(length); if (length > 0) sink.Sink.Nudge(); },
             Guard = new StuckHandlerGuard(state, _config.CancelGrace, fatal),
             ResetDetector = detector,
@@ -154,13 +158,18 @@ public sealed class Daemon
         _ticker = ticker;
         var runner = new JobRunner(_handlers, _config.JobTimeout, _config.ShutdownTimeout) { State = state, Fatal = fatal };
         var loop = new ExecutionLoop(redis, protocol, runner,
-            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle)
+            state, ticker, _log, _notifier, _workerId, _config.LogJobs, recycle, queueKeys)
         {
             OutcomeRecorded = sink is null ? null : sink.Sink.Nudge,
             Status = _notifier.Enabled ? new LoopStatus(_notifier, state, clock) : null,
             Metrics = Metrics?.Jobs,
         };
 
+        if (await ticker.ProbeAsync(redis, IsRefusal, signals.Graceful).ConfigureAwait(false) is { } refused)
+        {
+            _log.Error($"redis refused jobd's control tick: {refused.Message}; the ACL user needs the commands of PROTOCOL.md on the keys {_config.Keys.Tag}:*");
+            return ExitCodes.Config;
+        }
         _notifier.Ready();
         _log.Info($"ready: queues {string.Join(", ", _config.Queues)} (in priority order); handlers {string.Join(", ", _handlers.Types)}");
         using var stopTicker = new CancellationTokenSource();
@@ -190,6 +199,14 @@ public sealed class Daemon
         _log.Info($"stopped after {state.JobsDone} jobs");
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// A refusal no retry can fix: NOPERM, or a command or key inside a script the ACL user may not use (Redis 7
+    /// answers those with ERR "The user executing the script can't run this command…" / "…can't access…").
+    /// </summary>
+    private static bool IsRefusal(RedisServerException e) =>
+        Array.IndexOf(ConfigurationRefusals, e.Prefix) >= 0
+        || e.Is("ERR") && e.ServerMessage.Contains("The user executing the script can't", StringComparison.Ordinal);
 
     /// <summary>Any policy but noeviction lets Redis delete queue keys under memory pressure, silently.</summary>
     private async Task WarnIfEvictingAsync(RedisClient redis, CancellationToken cancel)

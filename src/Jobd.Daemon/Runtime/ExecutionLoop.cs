@@ -32,6 +32,7 @@ public sealed class ExecutionLoop
     private readonly string _tokenPrefix;
     private readonly RedisBatch _batch = new();
     private readonly RecycleGuard _recycle;
+    private readonly QueueKeyHealth _queueKeys;
 
     /// <summary>How long after the grace period (or a second signal) Redis may take to record the last outcome.</summary>
     public static readonly TimeSpan SettleMargin = TimeSpan.FromSeconds(1);
@@ -44,8 +45,9 @@ public sealed class ExecutionLoop
     public Jobd.Ops.Metrics.JobMetrics? Metrics { get; init; }
 
     public ExecutionLoop(RedisClient redis, WorkerProtocol protocol, JobRunner runner, LoopState state, ControlTicker ticker,
-        Log log, SystemdNotifier notifier, string workerId, bool logJobs, RecycleGuard recycle)
+        Log log, SystemdNotifier notifier, string workerId, bool logJobs, RecycleGuard recycle, QueueKeyHealth queueKeys)
     {
+        _queueKeys = queueKeys;
         _recycle = recycle;
         _redis = redis;
         _protocol = protocol;
@@ -86,8 +88,10 @@ public sealed class ExecutionLoop
                     reclaim = false;
                     _state.Progress(_redis.Options.CommandTimeout);
                 }
-                var (settled, job, outboxFull, staleWakes) = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
+                var take = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 _state.Settled();
+                var (settled, job, outboxFull) = take;
+                if (take.Refused.Length > 0 || take.BadQueues.Length > 0 || _queueKeys.AnyBad) ReportTake(take);
                 if (_takeRefused is not null)
                 {
                     _takeRefused = null;
@@ -107,6 +111,7 @@ public sealed class ExecutionLoop
                 if (job is null)
                 {
                     if (stopping) return;
+                    if (take.More) continue;
                     if (outboxFull)
                     {
                         _notifier.Status("paused: outbox full, waiting for Postgres");
@@ -114,7 +119,7 @@ public sealed class ExecutionLoop
                         await PauseAsync(stopWaiting.Token).ConfigureAwait(false);
                         continue;
                     }
-                    if (woken || staleWakes) _ticker.TickSoon();
+                    if (woken || take.StaleWakes) _ticker.TickSoon();
                     if (!idleAnnounced)
                     {
                         Status?.Idle();
@@ -150,6 +155,14 @@ public sealed class ExecutionLoop
                 await Task.Delay(TimeSpan.FromSeconds(1), TimeProvider.System, CancellationToken.None).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>Jobs sent to dead unread, and queue keys that are not lists: one line each, per state change for keys.</summary>
+    private void ReportTake(in TakeResult take)
+    {
+        for (int i = 0; i + 1 < take.Refused.Length; i += 2)
+            _log.Warn($"job {take.Refused[i]} is dead without running: {take.Refused[i + 1]}");
+        _queueKeys.Taken(take.BadQueues, take.Visited);
     }
 
     private static void GiveUpAfter(CancellationTokenSource giveUp, TimeSpan delay)
@@ -207,7 +220,7 @@ public sealed class ExecutionLoop
     /// <summary>How long a worker whose outbox is at its cap waits before looking again.</summary>
     public static readonly TimeSpan OutboxFullPause = TimeSpan.FromMilliseconds(500);
 
-    private async Task<(SettleResult, RunningJob?, bool, bool)> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
+    private async Task<TakeResult> TakeAsync(Settlement settle, bool takeNext, CancellationToken cancel)
     {
         _batch.Clear();
         _protocol.AppendTake(_batch, settle, _tokenPrefix + (++_takes).ToString(System.Globalization.CultureInfo.InvariantCulture), takeNext);

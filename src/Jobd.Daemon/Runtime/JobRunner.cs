@@ -7,11 +7,12 @@ using Jobd.Queue;
 namespace Jobd.Runtime;
 
 /// <summary>
-/// Runs one job and turns how it ended into a <see cref="Settlement"/>. Duties: find the handler (none: dead,
-/// "no_route"); enforce the timeout by cancelling the handler (a timeout is a retryable failure); treat an
-/// unhandled exception as retryable with its type and message; on a graceful stop let the job finish within
-/// the grace period, then cancel it and put it back unspent. Never throws: no job can crash the loop; a handler
-/// that runs out of memory ends the process instead (<see cref="FatalExit"/>).
+/// Runs one job and turns how it ended into a <see cref="Settlement"/>. Duties: refuse arguments that are not
+/// acceptable JSON (dead, "malformed_args"); find the handler (none: dead, "no_route"); enforce the timeout by
+/// cancelling the handler (a timeout is a retryable failure); treat an unhandled exception as retryable with its
+/// type and message; on a graceful stop let the job finish within the grace period, then cancel it and put it back
+/// unspent. Never throws: no job can crash the loop; a handler that runs out of memory ends the process instead
+/// (<see cref="FatalExit"/>).
 /// </summary>
 public sealed class JobRunner
 {
@@ -40,6 +41,9 @@ public sealed class JobRunner
 
     public async Task<Settlement> RunAsync(RunningJob job, CancellationToken graceful, CancellationToken immediate)
     {
+        // Not retried: the same bytes would be refused again.
+        if (job.ArgsProblem is { } problem)
+            return new Settlement(SettleKind.Dead, job.Id, job.Token, "malformed_args: " + problem, 0);
         if (!_handlers.TryGet(job.Type, out var handler))
             return new Settlement(SettleKind.Dead, job.Id, job.Token, "no_route: no handler for type " + job.Type, 0);
 

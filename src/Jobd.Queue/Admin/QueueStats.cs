@@ -15,7 +15,10 @@ public sealed class QueueStats
 {
     /// <summary>Redis' clock when the snapshot was taken, Unix ms.</summary>
     public long NowMs { get; init; }
-    /// <summary>Ready jobs per queue, in name order.</summary>
+    /// <summary>The depth of a queue whose key is not a list (WRONGTYPE): the worker skips that queue.</summary>
+    public const long NotAList = -1;
+
+    /// <summary>Ready jobs per queue, in name order; <see cref="NotAList"/> for a key of another type.</summary>
     public required List<KeyValuePair<string, long>> Ready { get; init; }
     public long Scheduled { get; init; }
     public long Running { get; init; }
@@ -78,7 +81,12 @@ public sealed class QueueStats
 
         var ready = new List<KeyValuePair<string, long>>(names.Count);
         int n = 0;
-        foreach (var q in names) ready.Add(new(q, second[n++].ThrowIfError().Integer));
+        foreach (var q in names)
+        {
+            var depth = second[n++];
+            // A queue key someone made into another type is shown as such; it must not hide every other number.
+            ready.Add(new(q, depth.Error is { } e && e.Is("WRONGTYPE") ? NotAList : depth.ThrowIfError().Integer));
+        }
         var workers = new List<WorkerInfo>(workerEntries.Length / 2);
         for (int i = 0; i + 1 < workerEntries.Length; i += 2)
         {

@@ -13,6 +13,21 @@ local function wake(wake_prefix, queue)
   redis.call('LTRIM', key, 0, 999)
 end
 
+-- Pushes a job id onto its queue list: the back (LPUSH) or, front=true, the front (RPUSH; workers pop the right
+-- end). A queue key that someone else made into another type answers WRONGTYPE; that must neither abort the
+-- script (every queue would stall, and its earlier writes would stay) nor lose the job: it waits in
+-- {P}:scheduled for PARK_MS, state 'scheduled', and is pushed again then. Returns nil, or Redis' error text.
+local PARK_MS = 60000
+local function push_queue(queue_key, id, front, scheduled_key, job_key, now)
+  local r = redis.pcall(front and 'RPUSH' or 'LPUSH', queue_key, id)
+  if type(r) == 'table' and r.err then
+    redis.call('ZADD', scheduled_key, now + PARK_MS, id)
+    redis.call('HSET', job_key, 'state', 'scheduled', 'run_at', now + PARK_MS)
+    return r.err
+  end
+  return nil
+end
+
 -- The uniqueness key is released only by the job that holds it. Pass the job's 'unique' field when already read.
 local function release_unique(P, job_key, id, u)
   if u == nil then u = redis.call('HGET', job_key, 'unique') end

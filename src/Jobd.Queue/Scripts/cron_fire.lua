@@ -46,8 +46,7 @@ redis.call('HSET', KEYS[2], 'type', jtype, 'queue', queue, 'args', args, 'state'
   'enqueued_at', now, 'run_at', fire, 'unique', '')
 redis.call('SADD', KEYS[6], queue)
 if state == 'ready' then
-  redis.call('LPUSH', KEYS[3], id)
-  wake(KEYS[5], queue)
+  if not push_queue(KEYS[3], id, false, KEYS[4], KEYS[2], now) then wake(KEYS[5], queue) end
 else
   redis.call('ZADD', KEYS[4], fire, id)
   local first = redis.call('ZRANGE', KEYS[4], 0, 0)

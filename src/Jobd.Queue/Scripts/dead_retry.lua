@@ -33,8 +33,7 @@ local function retry(id)
   redis.call('PERSIST', job_key)
   -- The key is re-taken only when free: another job that took it meanwhile keeps it.
   if unique and unique ~= '' then redis.call('SET', P .. 'unique:' .. unique, id, 'NX', 'PX', ARGV[2]) end
-  redis.call('LPUSH', P .. 'q:' .. queue, id)
-  wake(KEYS[2], queue)
+  if not push_queue(P .. 'q:' .. queue, id, false, P .. 'scheduled', job_key, now) then wake(KEYS[2], queue) end
   moved = moved + 1
 end
 

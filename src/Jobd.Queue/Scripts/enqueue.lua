@@ -27,6 +27,9 @@ if not name_ok(jtype, 128, '^[%w_%.:%-]+$') then return refuse('type must be 1-1
 if not name_ok(queue, 64, '^[%w_%-]+$') then return refuse('queue must be 1-64 of A-Z a-z 0-9 _ -') end
 if string.sub(KEYS[2], -(#queue + 3)) ~= ':q:' .. queue then return refuse('KEYS[2] is not the list of queue ' .. queue) end
 if string.sub(args, 1, 1) ~= '{' then return refuse('args must be a JSON object') end
+-- A queue key someone else made into another type would take the job hash but not its id: refuse first.
+local qtype = redis.call('TYPE', KEYS[2])['ok']
+if qtype ~= 'none' and qtype ~= 'list' then return refuse('queue key ' .. KEYS[2] .. ' holds a ' .. qtype .. ', not a list') end
 
 local max_attempts = 25
 if ARGV[5] ~= '' then

@@ -18,6 +18,5 @@ redis.call('HSET', KEYS[2], 'job', '', 'token', '')
 if state ~= 'running' or job_token ~= token then return '' end
 redis.call('ZREM', KEYS[1], id)
 redis.call('HSET', job_key, 'state', 'ready', 'token', '', 'attempt', math.max(0, tonumber(attempt) - 1))
-redis.call('RPUSH', P .. 'q:' .. queue, id)
-wake(KEYS[3], queue)
+if not push_queue(P .. 'q:' .. queue, id, true, P .. 'scheduled', job_key, now_ms()) then wake(KEYS[3], queue) end
 return id

@@ -22,10 +22,14 @@
 -- ARGV[13] key prefix "{P}:" (job, unique and queue keys are built from it; same slot as KEYS)
 -- ARGV[14] outbox cap: 0 no outbox (no DATABASE_URL); otherwise outcomes go to {P}:outbox, and at this many
 --          entries nothing new is taken (the running job still settles) until the sink has drained it
--- Returns {settled, job, paused, stale} where settled is 1 (applied or already applied by this token), 0 (lease lost: the
--- job was recovered and belongs to another take) or -1 (nothing to settle), job is {} or
--- {id, type, queue, args, attempt, max_attempts, timeout_ms, recoveries, enqueued_at, token}, and paused is 1
--- when nothing was taken because the outbox is at its cap, 0 otherwise. When nothing was taken from queues that were
+-- Returns {settled, job, paused, refused, bad, visited, more, stale} where settled is 1 (applied or already applied by this
+-- token), 0 (lease lost: the job was recovered and belongs to another take) or -1 (nothing to settle), job is {} or
+-- {id, type, queue, args, attempt, max_attempts, timeout_ms, recoveries, enqueued_at, token} (numbers as integers,
+-- timeout_ms "" for the worker's default), paused is 1 when nothing was taken because the outbox is at its cap,
+-- refused is {id, reason, ...} for the jobs this call sent to dead unread (payload_too_large, malformed_job), bad
+-- is {queue key, error, ...} for queue keys that are not lists (WRONGTYPE: skipped, the other queues are served),
+-- visited is how many queue keys were looked at (in order), and more is 1 when the call stopped after
+-- REFUSED_MAX refusals with queues not yet empty (take again at once). When nothing was taken from queues that were
 -- all empty, their wake lists are emptied too: tokens left there belong to jobs taken already by busy workers, and
 -- would only wake an idle worker for nothing, once per token. stale is the number of such lists dropped (the
 -- caller then ticks: one of those tokens may have announced a new earliest delayed job).
@@ -34,6 +38,7 @@ local now = now_ms()
 local outbox_cap = tonumber(ARGV[14])
 if outbox_cap > 0 then OUTBOX, MAX_ARGS = P .. 'outbox', tonumber(ARGV[12]) end
 
+local refused, bad = {}, {}
 local settled = -1
 local kind = ARGV[4]
 if kind ~= '' then
@@ -66,8 +71,13 @@ if kind ~= '' then
       redis.call('HINCRBY', KEYS[5], 'dead', 1)
     elseif kind == 'requeue' then
       redis.call('HSET', job_key, 'state', 'ready', 'attempt', math.max(0, tonumber(attempt) - 1))
-      redis.call('RPUSH', P .. 'q:' .. queue, id)
-      wake(KEYS[6], queue)
+      local err = push_queue(P .. 'q:' .. queue, id, true, KEYS[3], job_key, now)
+      if err then
+        bad[#bad + 1] = P .. 'q:' .. queue
+        bad[#bad + 1] = err
+      else
+        wake(KEYS[6], queue)
+      end
     else
       return redis.error_reply('ERR jobd: unknown settle kind ' .. kind)
     end
@@ -76,28 +86,77 @@ end
 
 if OUTBOX and #KEYS > 6 and redis.call('XLEN', OUTBOX) >= outbox_cap then
   if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
-  return {settled, {}, 1, 0}
+  return {settled, {}, 1, refused, bad, 0, 0, 0}
 end
+
+-- Why a job hash cannot be run, naming the field (PROTOCOL.md, "The job hash"), or nil. Producers that skip the
+-- enqueue script (a raw client, a bug) must not crash a worker or stall the queue: such a job goes to dead unread.
+local NAME = '^[%w_%.:%-]+$'
+local function whole(v, lo, hi)
+  local n = tonumber(v)
+  return n ~= nil and n == math.floor(n) and n >= lo and n <= hi
+end
+local function malformed(id, f)
+  if #id > 64 or not string.find(id, NAME) then return 'id must be 1-64 of A-Z a-z 0-9 _ . : -' end
+  if not f[1] then return 'type is missing' end
+  if #f[1] > 128 or not string.find(f[1], NAME) then return 'type must be 1-128 of A-Z a-z 0-9 _ . : -' end
+  if not f[2] then return 'queue is missing' end
+  if #f[2] > 64 or not string.find(f[2], '^[%w_%-]+$') then return 'queue must be 1-64 of A-Z a-z 0-9 _ -' end
+  if not f[3] then return 'args is missing' end
+  if string.sub(f[3], 1, 1) ~= '{' then return 'args must be a JSON object' end
+  if not whole(f[5], 1, 1000) then return 'max_attempts must be a whole number from 1 to 1000' end
+  if not whole(f[4], 0, tonumber(f[5]) - 1) then return 'attempt must be a whole number below max_attempts' end
+  if f[6] and f[6] ~= '' and not whole(f[6], 1, 86400000) then return 'timeout_ms must be empty or 1 to 86400000' end
+  if not whole(f[7], 0, 1000000) then return 'recoveries must be a whole number' end
+  if not whole(f[8], 0, 253402300799999) then return 'enqueued_at must be Unix ms' end
+  if f[9] and f[9] ~= '' and not whole(f[9], 0, 253402300799999) then return 'run_at must be Unix ms up to year 9999' end
+  return nil
+end
+
+local function refuse(job_key, id, reason)
+  to_dead(P, KEYS[4], job_key, id, reason, now, ARGV[10], ARGV[11])
+  redis.call('HINCRBY', KEYS[5], 'dead', 1)
+  -- The id goes back to the worker for its log line: cut, so a 20 MB "id" costs the worker nothing.
+  refused[#refused + 1] = #id > 100 and string.sub(id, 1, 100) or id
+  refused[#refused + 1] = reason
+end
+
+-- A queue of garbage must not hold Redis in one script call: after this many refusals the worker asks again.
+local REFUSED_MAX = 100
 
 for k = 7, #KEYS do
   while true do
-    local id = redis.call('RPOP', KEYS[k])
+    local id = redis.pcall('RPOP', KEYS[k])
+    if type(id) == 'table' then
+      -- Not a list (WRONGTYPE): skip this queue and serve the others; the worker reports the key.
+      bad[#bad + 1] = KEYS[k]
+      bad[#bad + 1] = id.err
+      break
+    end
     if not id then break end
     local job_key = P .. 'job:' .. id
-    local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'timeout_ms', 'recoveries', 'enqueued_at')
-    if f[1] then
-      local size = #f[3]
-      if size > tonumber(ARGV[12]) then
-        to_dead(P, KEYS[4], job_key, id, 'payload_too_large (' .. size .. ' bytes)', now, ARGV[10], ARGV[11])
+    local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'timeout_ms', 'recoveries', 'enqueued_at', 'run_at')
+    -- An id without its hash (purged, or expired) is dropped: there is nothing left to run.
+    if f[1] or f[2] or f[3] or f[4] or redis.call('EXISTS', job_key) == 1 then
+      local problem = malformed(id, f)
+      if f[3] and #f[3] > tonumber(ARGV[12]) then
+        refuse(job_key, id, 'payload_too_large (' .. #f[3] .. ' bytes)')
+      elseif problem then
+        refuse(job_key, id, 'malformed_job: ' .. problem)
       else
         local attempt = tonumber(f[4]) + 1
         redis.call('HSET', job_key, 'state', 'running', 'attempt', attempt, 'token', ARGV[3], 'worker', ARGV[1], 'started_at', now)
         redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), id)
         redis.call('HSET', KEYS[2], 'job', id, 'token', ARGV[3])
-        return {settled, {id, f[1], f[2], f[3], attempt, f[5], f[6], f[7], f[8], ARGV[3]}, 0, 0}
+        local timeout = f[6] and f[6] ~= '' and tonumber(f[6]) or ''
+        return {settled, {id, f[1], f[2], f[3], attempt, tonumber(f[5]), timeout, tonumber(f[7]), tonumber(f[8]), ARGV[3]}, 0,
+          refused, bad, k - 6, 0, 0}
+      end
+      if #refused >= 2 * REFUSED_MAX then
+        if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
+        return {settled, {}, 0, refused, bad, k - 6, 1, 0}
       end
     end
-    -- An id without its hash (purged, or expired) is dropped: there is nothing left to run.
   end
 end
 if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
@@ -108,4 +167,4 @@ if #KEYS > 6 then
   for k = 7, #KEYS do lists[#lists + 1] = KEYS[6] .. ':' .. string.sub(KEYS[k], from) end
   stale = redis.call('DEL', unpack(lists))
 end
-return {settled, {}, 0, stale}
+return {settled, {}, 0, refused, bad, #KEYS - 6, 0, stale}

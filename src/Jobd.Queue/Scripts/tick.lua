@@ -19,11 +19,14 @@
 -- ARGV[11] 1: outcomes go to the outbox {P}:outbox (DATABASE_URL set); 0: no outbox
 -- ARGV[12] 0: recover no expired lease this time (the caller's ticks were failing: every lease, live
 --          workers' too, may have expired meanwhile; they get one lease period to renew); otherwise recover
--- Returns {moved, lease, next_ms, recovered, buried, outbox, more} where lease is 1 (extended), 0 (lost: the job was
--- recovered or settled elsewhere) or -1 (no job); finished jobs need no trimming (their hashes expire); next_ms is the time until the earliest scheduled job or lease
--- deadline (-1 if none); recovered and buried are flat lists {id, worker, id, worker, ...}; outbox is the
--- outbox's length (entries not yet in Postgres), -1 without an outbox; more is how many due jobs are still waiting
--- after a full batch (0 otherwise), so the caller can move them all in one pipelined round trip of more/limit calls.
+-- Returns {moved, lease, next_ms, recovered, buried, outbox, bad, refused, more} where lease is 1 (extended), 0
+-- (lost: the job was recovered or settled elsewhere) or -1 (no job); finished jobs need no trimming (their hashes
+-- expire); next_ms is the time until the earliest scheduled job or lease deadline (-1 if none); recovered and
+-- buried are flat lists {id, worker, id, worker, ...}; outbox is the outbox's length (entries not yet in
+-- Postgres), -1 without an outbox; bad is {queue key, error, ...} for queue keys that are not lists (their jobs
+-- wait in {P}:scheduled, see push_queue); refused is {id, reason, ...} for due jobs sent to dead because their
+-- hash names no valid queue; more is how many due jobs are still waiting after a full batch (0 otherwise), so the
+-- caller can move them all in one pipelined round trip of more/limit calls.
 local P = ARGV[9]
 if ARGV[11] == '1' then OUTBOX = P .. 'outbox' end
 local now = now_ms()
@@ -44,6 +47,14 @@ if ARGV[3] ~= '' then
   end
 end
 
+local bad, bad_seen, refused = {}, {}, {}
+local function note_bad(key, err)
+  if bad_seen[key] then return end
+  bad_seen[key] = true
+  bad[#bad + 1] = key
+  bad[#bad + 1] = err
+end
+
 local due = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, limit)
 local more = 0
 if #due > 0 then
@@ -53,11 +64,23 @@ if #due > 0 then
   for _, id in ipairs(due) do
     local job_key = P .. 'job:' .. id
     local queue = redis.call('HGET', job_key, 'queue')
-    if queue then
-      redis.call('HSET', job_key, 'state', 'ready')
-      redis.call('LPUSH', P .. 'q:' .. queue, id)
-      local n = tokens[queue] or 0
-      if n < 1000 then tokens[queue] = n + 1 end
+    if queue and #queue <= 64 and string.find(queue, '^[%w_%-]+$') then
+      local key = P .. 'q:' .. queue
+      local err = push_queue(key, id, false, KEYS[2], job_key, now)
+      if err then
+        note_bad(key, err)
+      else
+        redis.call('HSET', job_key, 'state', 'ready')
+        local n = tokens[queue] or 0
+        if n < 1000 then tokens[queue] = n + 1 end
+      end
+    elseif queue or redis.call('EXISTS', job_key) == 1 then
+      -- Written by something other than the enqueue script: dead with the reason, not silently dropped.
+      local reason = queue and 'malformed_job: queue must be 1-64 of A-Z a-z 0-9 _ -' or 'malformed_job: queue is missing'
+      to_dead(P, KEYS[5], job_key, id, reason, now, ARGV[7], ARGV[8])
+      redis.call('HINCRBY', KEYS[6], 'dead', 1)
+      refused[#refused + 1] = #id > 100 and string.sub(id, 1, 100) or id
+      refused[#refused + 1] = reason
     end
   end
   for queue, n in pairs(tokens) do
@@ -89,8 +112,9 @@ for _, id in ipairs(expired) do
       table.insert(buried, worker or '')
     else
       redis.call('HSET', job_key, 'state', 'ready')
-      redis.call('RPUSH', P .. 'q:' .. queue, id)
-      wake(KEYS[7], queue)
+      local key = P .. 'q:' .. queue
+      local err = push_queue(key, id, true, KEYS[2], job_key, now)
+      if err then note_bad(key, err) else wake(KEYS[7], queue) end
       redis.call('HINCRBY', KEYS[6], 'recovered', 1)
       table.insert(recovered, id)
       table.insert(recovered, worker or '')
@@ -111,4 +135,4 @@ for _, key in ipairs({KEYS[2], KEYS[1]}) do
 end
 local outbox = -1
 if OUTBOX then outbox = redis.call('XLEN', OUTBOX) end
-return {#due, lease, next_ms, recovered, buried, outbox, more}
+return {#due, lease, next_ms, recovered, buried, outbox, bad, refused, more}

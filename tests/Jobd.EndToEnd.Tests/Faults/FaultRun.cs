@@ -29,7 +29,13 @@ public sealed class FaultRun : IAsyncDisposable
     public int Seed { get; }
     public RedisServer Redis { get; }
     public string LedgerDir { get; }
-    public string RedisUrl => $"redis://default:{Canary}@{Redis.Host}:{Redis.Port}/0";
+    public string RedisUrl => $"redis://{ProbeUser ?? "default"}:{Canary}@{Redis.Host}:{Redis.Port}/0";
+
+    /// <summary>The ACL user the test's own clients (probe, enqueue) use, for scenarios that turn `default` off.</summary>
+    public string? ProbeUser { get; set; }
+
+    /// <summary>Texts no output may contain (I4): the Redis password, and any canary the scenario adds.</summary>
+    public List<string> Secrets { get; } = new() { Canary };
     public IReadOnlyList<string> Ids => _ids;
     public IReadOnlyList<FaultEvent> Faults => _faults;
 
@@ -50,7 +56,7 @@ public sealed class FaultRun : IAsyncDisposable
         return new FaultRun(scenario, seed, redis, dir);
     }
 
-    public RedisProbe Probe() => new(Redis.Host, Redis.Port, 0, Canary);
+    public RedisProbe Probe() => new(Redis.Host, Redis.Port, 0, Canary, ProbeUser);
 
     public static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -149,6 +155,9 @@ public sealed class FaultRun : IAsyncDisposable
         return code;
     }
 
+    /// <summary>A job the test wrote itself (raw, past the enqueue script): it too must end done or dead (I1).</summary>
+    public void Adopt(string id) => Adopt(new[] { id });
+
     public void Record(FaultKind kind, int pid, string what)
     {
         lock (_gate) _faults.Add(new FaultEvent(kind, NowMs(), pid, what));
@@ -190,9 +199,11 @@ public sealed class FaultRun : IAsyncDisposable
     }
 
     /// <summary>Waits until every enqueued job is done or dead (polling Redis only for those not yet settled).</summary>
-    public async Task DrainAsync(TimeSpan timeout)
+    /// <param name="except">A job the scenario holds back on purpose, not waited for this time.</param>
+    public async Task DrainAsync(TimeSpan timeout, string? except = null)
     {
         var pending = new HashSet<string>(_ids, StringComparer.Ordinal);
+        if (except is not null) pending.Remove(except);
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
@@ -281,7 +292,7 @@ public sealed class FaultRun : IAsyncDisposable
             all.AddRange(w.Stdout.Snapshot());
             logs.Add(all);
         }
-        checker.Check(_expected, jobs, unknown, Ledger.Read(LedgerDir), logs, _faults, RecoveryBound, new[] { Canary });
+        checker.Check(_expected, jobs, unknown, Ledger.Read(LedgerDir), logs, _faults, RecoveryBound, Secrets);
         checker.Throw();
         return checker;
     }

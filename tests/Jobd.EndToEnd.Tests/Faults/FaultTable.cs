@@ -30,7 +30,6 @@ public static class FaultTable
         ("O5", "watchdog | READY/WATCHDOG/STOPPING from the loop | covered by SystemdNotifyTests"),
         ("O6", "Redis unavailable at start | waits, then READY | covered by RunVerbTests.Run_waits_for_redis_that_is_not_up_yet_then_becomes_ready"),
         ("O7", "config errors | exit 78, one line | covered by ConfigVerbTests.A_bad_variable_exits_78_with_one_line_naming_it"),
-        ("R14", "TLS | rediss:// verified against the CA file; another CA, a name the certificate does not carry, a missing CA file: clear error, never plaintext | covered by Jobd.Resp.Tests RedisTlsTests (a real redis-server with --tls-port)"),
         ("R15", "hostile or huge replies | a 600 MB bulk header or a huge array header refused without allocating; malformed frames close the connection; silence ends at the deadline | covered by Jobd.Resp.Tests HostileReplyTests (a scripted hostile server)"),
         ("G8", "sql handler SQLSTATE classes | 40001, 40P01 (a real deadlock), 57P01 (a real pg_terminate_backend) and a statement timeout retry; 23505, 42883, 22P05 and raised exceptions fail for good with their SQLSTATE | covered by Jobd.Tests SqlRouteHandlerTests against a real Postgres"),
         ("R7", "Sentinel failover | worker follows the new primary and processes jobs enqueued after it | covered by SentinelTests.A_worker_follows_a_primary_failover_and_processes_jobs_enqueued_after_it"),
@@ -48,6 +47,9 @@ public static class FaultTable
         }
     }
 
+    /// <summary>Rows of RELIABILITY.md's "Bad input" (B-…) and "Security" (S-…) tables get a section of their own.</summary>
+    private static bool IsBadInputOrSecurity(string row) => row.StartsWith("B-", StringComparison.Ordinal) || row.StartsWith("S-", StringComparison.Ordinal);
+
     private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal);
 
     private static void Write()
@@ -57,7 +59,13 @@ public static class FaultTable
           .Append("Each run row passed the ledger checker (I1 no loss, I2 reruns only after a logged recovery, one accepted ")
           .Append("success, I3 recovery bound, I4 one line per state change and no secret, I5 no exit on a dependency fault).\n\n")
           .Append("| # | fault | what jobd did | invariants |\n|---|---|---|---|\n");
-        foreach (var kv in Rows) sb.Append("| ").Append(kv.Key).Append(" | ").Append(kv.Value).Append(" |\n");
+        foreach (var kv in Rows)
+            if (!IsBadInputOrSecurity(kv.Key)) sb.Append("| ").Append(kv.Key).Append(" | ").Append(kv.Value).Append(" |\n");
+        sb.Append("\n## Bad input and security\n\nRELIABILITY.md \"Bad input\" (B-) and \"Security\" (S-): hostile jobs, names, ")
+          .Append("configuration and credentials against the published binary; the checker's I4 also demands exit 78 and one line ")
+          .Append("for a configuration error.\n\n| # | input or attack | what jobd did | outcome |\n|---|---|---|---|\n");
+        foreach (var kv in Rows)
+            if (IsBadInputOrSecurity(kv.Key)) sb.Append("| ").Append(kv.Key).Append(" | ").Append(kv.Value).Append(" |\n");
         sb.Append("\n## Covered elsewhere or not runnable here\n\n| # | fault | what jobd did | where |\n|---|---|---|---|\n");
         foreach (var (row, text) in Static) sb.Append("| ").Append(row).Append(" | ").Append(text).Append(" |\n");
         var path = RepoPaths.File("artifacts", "faults.md");

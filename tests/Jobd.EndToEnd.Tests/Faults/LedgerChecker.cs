@@ -69,7 +69,7 @@ public sealed class LedgerChecker
             foreach (var r in list) perAttempt[r.Attempt] = perAttempt.GetValueOrDefault(r.Attempt) + 1;
             bool rerun = false;
             foreach (var kv in perAttempt) rerun |= kv.Value > 1;
-            if (rerun && !LoggedRecovery(logs, j.Id) && !RecoveredByAKilledWorker(j, list.Count, faults))
+            if (rerun && !LoggedRecovery(logs, j.Id) && !RecoveredByAKilledWorker(j, list, faults))
                 Add("I2", j.Id, $"ran {list.Count} times without a logged recovery, lease loss or reclaim: " + Runs(list) + $"; final state {j.State} attempt {j.Attempt} token {j.Token}");
             if (j.State == "done")
             {
@@ -148,14 +148,60 @@ public sealed class LedgerChecker
 
     /// <summary>
     /// The tick that recovers a job commits in Redis before its worker writes the log line: a kill -9 in between
-    /// loses the line, not the recovery. Then Redis's own count must explain every rerun, and a kill must have happened.
+    /// loses the line, not the recovery. Then Redis's own count must explain every rerun, and each run before the
+    /// last must have been cut by a fault of its own worker: that pid was killed (or stopped, its lease then
+    /// expiring) after the run started. The ledger names the pid of every run it holds, so a rerun is tied to the
+    /// worker the test actually killed, not to any kill of the scenario.
     /// </summary>
-    private static bool RecoveredByAKilledWorker(JobRecord j, int runs, IReadOnlyList<FaultEvent> faults)
+    private static bool RecoveredByAKilledWorker(JobRecord j, List<LedgerRun> runs, IReadOnlyList<FaultEvent> faults)
     {
-        if (j.Recoveries < runs - 1) return false;
+        var ordered = new List<LedgerRun>(runs);
+        ordered.Sort((a, b) => a.StartMs.CompareTo(b.StartMs));
+        int reruns = 0;
+        for (int i = 0; i < ordered.Count; i++)
+        {
+            // A run followed by another of the same attempt was cut short (a retry is a new attempt, not a rerun).
+            bool rerun = false;
+            for (int k = i + 1; k < ordered.Count && !rerun; k++) rerun = ordered[k].Attempt == ordered[i].Attempt;
+            if (!rerun) continue;
+            reruns++;
+            if (!CutByAFault(ordered[i], faults)) return false;
+        }
+        return j.Recoveries >= reruns;
+    }
+
+    /// <summary>
+    /// Both clocks are this machine's wall clock: the fault is recorded just before the signal is sent, so a run may
+    /// start in between (a few ms); the slack does not let an unrelated kill of another worker count.
+    /// </summary>
+    private static bool CutByAFault(LedgerRun run, IReadOnlyList<FaultEvent> faults)
+    {
         foreach (var f in faults)
-            if (f.Kind is FaultKind.Kill or FaultKind.Exit) return true;
+            if (f.Kind is FaultKind.Kill or FaultKind.Stop or FaultKind.Exit or FaultKind.Partition && f.Pid == run.Pid && f.AtMs + 250 >= run.StartMs)
+                return true;
         return false;
+    }
+
+    /// <summary>
+    /// I4 for a configuration error: exit code 78, exactly one line reporting it (at error level for `jobd run`, or the
+    /// only stderr line of a one-shot verb), naming <paramref name="names"/>, and no secret in any output.
+    /// </summary>
+    public void CheckConfigError(string what, int exitCode, IReadOnlyList<string> stderr, IReadOnlyList<string> stdout, string names,
+        IReadOnlyList<string> secrets)
+    {
+        if (exitCode != 78) Add("I4", what, $"exit code {exitCode}, expected 78 (EX_CONFIG)");
+        var errors = new List<string>();
+        foreach (var line in stderr)
+            if (line.Contains(" error ", StringComparison.Ordinal) || line.StartsWith("jobd: ", StringComparison.Ordinal)
+                || line.StartsWith("{\"", StringComparison.Ordinal) && line.Contains("\"level\":\"error\"", StringComparison.Ordinal)
+                || line.StartsWith("<3>", StringComparison.Ordinal))
+                errors.Add(line);
+        if (errors.Count != 1) Add("I4", what, $"{errors.Count} error lines, expected one:\n    " + string.Join("\n    ", errors));
+        else if (!errors[0].Contains(names, StringComparison.Ordinal)) Add("I4", what, $"the error line does not name {names}: {errors[0]}");
+        foreach (var output in new[] { stderr, stdout })
+            foreach (var line in output)
+                foreach (var s in secrets)
+                    if (line.Contains(s, StringComparison.Ordinal)) Add("I4", what, "a secret in: " + line.Replace(s, "<secret>", StringComparison.Ordinal));
     }
 
     private static bool LoggedRecovery(string logs, string id) =>

@@ -41,7 +41,8 @@ public sealed class QueueDepthReader : IAsyncDisposable
             var depths = new List<KeyValuePair<string, long>>(_queues.Length);
             for (int i = 0; i < _queues.Length; i++)
             {
-                if (replies[i].IsError) return null;
+                // A key of another type (WRONGTYPE) has no depth; the other queues still have theirs.
+                if (replies[i].IsError) continue;
                 depths.Add(new(_queues[i], replies[i].Integer));
             }
             return depths;

@@ -1,11 +1,13 @@
 // A throwaway PKI made with the openssl CLI in a temp folder: a test CA, a server certificate it signed for
-// DNS:localhost only, and an unrelated CA that must not be trusted for it.
+// DNS:localhost only, and an unrelated CA that must not be trusted for it; on demand, a CA and a server certificate
+// of it that expired ten days ago (made with .NET: openssl 3.0's x509 cannot back-date).
 using System;
 using System.IO;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Threading.Tasks;
-using Jobd.Testing;
 
-namespace Jobd.Resp.Tests;
+namespace Jobd.Testing;
 
 public sealed class TestCertificates : IDisposable
 {
@@ -16,6 +18,32 @@ public sealed class TestCertificates : IDisposable
     public string OtherCaFile => Path.Combine(Dir, "other-ca.crt");
     public string ServerCert => Path.Combine(Dir, "server.crt");
     public string ServerKey => Path.Combine(Dir, "server.key");
+
+    public string ExpiredCaFile => Path.Combine(Dir, "expired-ca.crt");
+    public string ExpiredServerCert => Path.Combine(Dir, "expired.crt");
+    public string ExpiredServerKey => Path.Combine(Dir, "expired.key");
+
+    /// <summary>Writes ExpiredCaFile (valid now) and ExpiredServerCert/Key (DNS:localhost, expired ten days ago).</summary>
+    public void WriteExpired()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=jobd test CA of an expired certificate", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-30), now.AddDays(30));
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var san = new SubjectAlternativeNameBuilder();
+        san.AddDnsName("localhost");
+        request.CertificateExtensions.Add(san.Build());
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(new OidCollection { new Oid("1.3.6.1.5.5.7.3.1") }, false));
+        using var expired = request.Create(ca, now.AddDays(-20), now.AddDays(-10), new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
+        File.WriteAllText(ExpiredCaFile, ca.ExportCertificatePem());
+        File.WriteAllText(ExpiredServerCert, expired.ExportCertificatePem());
+        File.WriteAllText(ExpiredServerKey, key.ExportPkcs8PrivateKeyPem());
+    }
 
     public static async Task<TestCertificates> CreateAsync()
     {
