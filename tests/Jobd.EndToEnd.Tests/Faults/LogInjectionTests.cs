@@ -26,7 +26,7 @@ public sealed class LogInjectionTests
         var env = format switch
         {
             "json" => new[] { ("JOBD_LOG_FORMAT", "json") },
-            "journal" => new[] { ("JOURNAL_STREAM", "8:12345") },
+            "journal" => new[] { ("JOBD_LOG_FORMAT", "journal") },
             _ => Array.Empty<(string, string)>(),
         };
         // Started here: the other formats do not put " ready: queues" after a timestamp, as StartWorkerAsync waits for.
