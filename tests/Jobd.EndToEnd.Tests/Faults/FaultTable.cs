@@ -56,7 +56,7 @@ public static class FaultTable
     {
         var sb = new StringBuilder();
         sb.Append("# Fault matrix results\n\nWritten by tests/Jobd.EndToEnd.Tests/Faults (rows of RELIABILITY.md). ")
-          .Append("Each run row passed the ledger checker (I1 no loss, I2 reruns only after a logged recovery, one accepted ")
+          .Append("Rows whose last column names I1–I5 passed the ledger checker (I1 no loss, I2 reruns only after a logged recovery, one accepted ")
           .Append("success, I3 recovery bound, I4 one line per state change and no secret, I5 no exit on a dependency fault).\n\n")
           .Append("| # | fault | what jobd did | invariants |\n|---|---|---|---|\n");
         foreach (var kv in Rows)
