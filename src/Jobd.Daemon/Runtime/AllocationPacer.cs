@@ -27,6 +27,6 @@ public static class AllocationPacer
         if (allocated < next) return;
         // One caller collects; a concurrent one sees the new threshold and returns.
         if (Interlocked.CompareExchange(ref _next, allocated + Budget, next) != next) return;
-        GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: false);
+        GC.Collect(1, GCCollectionMode.Forced, blocking: true, compacting: true);
     }
 }
