@@ -42,7 +42,10 @@ public sealed class QueueKeys
     public string Tag { get; }
 
     public byte[] Scheduled { get; }
-    /// <summary>{P}:wake: the prefix of the per-queue wake lists, passed to scripts as a key of the slot.</summary>
+    /// <summary>
+    /// {P}:wake: the list of timer tokens (a new earliest scheduled job), which every idle worker waits on, and the
+    /// prefix of the per-queue wake lists (scripts are passed it and build {P}:wake:&lt;queue&gt;).
+    /// </summary>
     public byte[] Wake { get; }
     public byte[] QueueSet { get; }
     public byte[] Leases { get; }

@@ -35,9 +35,10 @@ public sealed class WorkerProtocol
         _queueKeys = new byte[queues.Count][];
         for (int i = 0; i < queues.Count; i++) _queueKeys[i] = keys.Queue(queues[i]);
         WakeWait = wakeWait;
-        var blpop = new byte[queues.Count + 2][];
+        var blpop = new byte[queues.Count + 3][];
         blpop[0] = "BLPOP"u8.ToArray();
         for (int i = 0; i < queues.Count; i++) blpop[i + 1] = keys.WakeList(queues[i]);
+        blpop[^2] = keys.Wake;
         blpop[^1] = Encoding.ASCII.GetBytes(((long)wakeWait.TotalSeconds).ToString(CultureInfo.InvariantCulture));
         WaitForWake = PreparedCommand.Create(blpop);
     }
@@ -45,8 +46,8 @@ public sealed class WorkerProtocol
     public TimeSpan WakeWait { get; }
 
     /// <summary>
-    /// BLPOP {P}:wake:&lt;queue&gt;… SECONDS over this worker's queues, encoded once: the idle worker's only command
-    /// besides its tick. Only tokens of its own queues wake it.
+    /// BLPOP {P}:wake:&lt;queue&gt;… {P}:wake SECONDS, encoded once: the idle worker's only command besides its tick.
+    /// A ready job wakes only a worker of its queue; a new earliest scheduled job (on {P}:wake) wakes any, to tick.
     /// </summary>
     public PreparedCommand WaitForWake { get; }
 

@@ -131,6 +131,20 @@ public sealed class ExecutionLoopTests : WorkerTest
     }
 
     [Fact]
+    public async Task An_idle_worker_of_other_queues_moves_a_delayed_job_at_its_time()
+    {
+        // The new earliest scheduled job's token is on {jobd}:wake, which every idle worker waits on: the worker of
+        // queue a ticks then, and moves the job at its due time, not at its next idle tick (10 s later).
+        await using var a = await H.StartWorkerAsync(("JOBD_QUEUES", "a"));
+        await Task.Delay(500); // past its start-up tick: idle, next tick 10 s away
+        var id = (await H.EnqueueAsync("{\"type\":\"noop\",\"queue\":\"b\",\"in\":\"1500ms\"}\n"))[0];
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(6);
+        while (H.Field(id, "state") != "ready" && DateTime.UtcNow < deadline) await Task.Delay(50);
+        Assert.Equal("ready", H.Field(id, "state"));
+        Assert.Equal(1L, H.Count("LLEN", "{jobd}:q:b"));
+    }
+
+    [Fact]
     public async Task Wake_tokens_left_by_a_backlog_are_dropped_when_its_queues_run_empty()
     {
         await H.EnqueueAsync(WorkerHarness.Lines(50, "{\"type\":\"noop\"}"));

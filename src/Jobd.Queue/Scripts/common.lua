@@ -13,6 +13,13 @@ local function wake(wake_prefix, queue)
   redis.call('LTRIM', key, 0, 999)
 end
 
+-- A new earliest scheduled job: one token on {P}:wake, which every idle worker waits on besides its queues' lists,
+-- so that one of them ticks now and sets its timer to the job's due time (any worker moves due jobs of any queue).
+local function wake_timer(wake_key)
+  redis.call('LPUSH', wake_key, '1')
+  redis.call('LTRIM', wake_key, 0, 999)
+end
+
 -- Pushes a job id onto its queue list: the back (LPUSH) or, front=true, the front (RPUSH; workers pop the right
 -- end). A queue key that someone else made into another type answers WRONGTYPE; that must neither abort the
 -- script (every queue would stall, and its earlier writes would stay) nor lose the job: it waits in

@@ -3,12 +3,12 @@
 -- enqueued already. Every replica computes the fire times itself and calls this at each one; the first call for
 -- time T wins and later calls for T, or for anything before T, write nothing: one job per fire time, whatever the
 -- number of replicas or restarts. (PROTOCOL.md, "Cron")
--- Helpers (now_ms, wake) come from common.lua.
+-- Helpers (now_ms, wake, wake_timer, push_queue) come from common.lua.
 -- KEYS[1] cron hash      {P}:cron         schedule name -> last fire time enqueued, Unix ms
 -- KEYS[2] job hash       {P}:job:<id>
 -- KEYS[3] queue list     {P}:q:<queue>
 -- KEYS[4] scheduled set  {P}:scheduled
--- KEYS[5] wake prefix    {P}:wake         tokens go to the list {P}:wake:<queue>
+-- KEYS[5] wake list      {P}:wake         a new earliest scheduled job's token; ready jobs' go to {P}:wake:<queue>
 -- KEYS[6] queues set     {P}:queues
 -- ARGV[1] schedule name  1-40 of A-Z a-z 0-9 _
 -- ARGV[2] fire time      Unix ms
@@ -50,6 +50,6 @@ if state == 'ready' then
 else
   redis.call('ZADD', KEYS[4], fire, id)
   local first = redis.call('ZRANGE', KEYS[4], 0, 0)
-  if first[1] == id then wake(KEYS[5], queue) end
+  if first[1] == id then wake_timer(KEYS[5]) end
 end
 return {1, now, fire}

@@ -5,7 +5,7 @@
 -- KEYS[2] queue list     {P}:q:<queue>
 -- KEYS[3] scheduled set  {P}:scheduled
 -- KEYS[4] unique key     {P}:unique:<key>, or {P}:unique: when ARGV[8] is empty (then untouched)
--- KEYS[5] wake prefix    {P}:wake          tokens go to the list {P}:wake:<queue>
+-- KEYS[5] wake list      {P}:wake          a new earliest scheduled job's token; a ready job's goes to {P}:wake:<queue>
 -- KEYS[6] queues set     {P}:queues
 -- ARGV[1] id             1-64 of A-Z a-z 0-9 _ . : -
 -- ARGV[2] type           1-128 of A-Z a-z 0-9 _ . : -
@@ -82,11 +82,11 @@ if state == 'ready' then
   redis.call('LTRIM', KEYS[5] .. ':' .. queue, 0, 999)
 else
   redis.call('ZADD', KEYS[3], due, id)
-  -- A new earliest due time: wake an idle worker so it shortens its wait to this job's due time.
+  -- A new earliest due time: wake an idle worker, of any queue, so it shortens its wait to this job's due time.
   local first = redis.call('ZRANGE', KEYS[3], 0, 0)
   if first[1] == id then
-    redis.call('LPUSH', KEYS[5] .. ':' .. queue, '1')
-    redis.call('LTRIM', KEYS[5] .. ':' .. queue, 0, 999)
+    redis.call('LPUSH', KEYS[5], '1')
+    redis.call('LTRIM', KEYS[5], 0, 999)
   end
 end
 return {1, id, state}
