@@ -42,7 +42,6 @@ public sealed class RedisResetDetector
     public async Task CheckIfDueAsync(RedisClient redis, CancellationToken cancel)
     {
         if (!_due) return;
-        _due = false;
         try
         {
             var runId = await ReadRunIdAsync(redis, cancel).ConfigureAwait(false);
@@ -63,6 +62,9 @@ public sealed class RedisResetDetector
             }
             _epoch = current;
             _runId = runId ?? _runId;
+            // Only now: the check's own first connection reports "up" (Reconnected) while it runs, and must not
+            // ask for a second check (an idle worker sent INFO and SET once more, 10 s later).
+            _due = false;
         }
         catch (Exception e) when (e is RedisConnectionException or RedisServerException)
         {
