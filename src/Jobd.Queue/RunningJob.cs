@@ -68,7 +68,8 @@ public readonly record struct TickResult(int Moved, int Lease, long NextEventMs,
 /// BadQueues: {queue key, Redis error, ...} for queue keys that are not lists (skipped); Visited: how many of the
 /// worker's queues (in priority order) were looked at; More: stopped after many refusals, take again at once;
 /// StaleWakes: nothing was taken and wake tokens left for already-taken jobs were dropped (one may have announced a
-/// new earliest delayed job, so the caller should tick).
+/// new earliest delayed job, so the caller should tick); Skipped: {id, state, ...} for queue entries dropped because
+/// their job was not ready (an id pushed twice: the job itself is untouched).
 /// </summary>
 public readonly record struct TakeResult(SettleResult Settled, RunningJob? Job, bool OutboxFull)
 {
@@ -77,4 +78,5 @@ public readonly record struct TakeResult(SettleResult Settled, RunningJob? Job, 
     public int Visited { get; init; }
     public bool More { get; init; }
     public bool StaleWakes { get; init; }
+    public string[] Skipped { get; init; } = Array.Empty<string>();
 }

@@ -76,13 +76,13 @@ public sealed class WorkerProtocol
     {
         reply.ThrowIfError();
         var items = reply.Items;
-        if (items is not { Length: 8 } || items[1].Items is not { } job)
+        if (items is not { Length: 9 } || items[1].Items is not { } job)
             throw new RedisProtocolException("take script: unexpected reply " + reply);
         var settled = (SettleResult)items[0].Integer;
         var result = new TakeResult(settled, null, items[2].Integer == 1)
         {
             Refused = Strings(items[3]), BadQueues = Strings(items[4]), Visited = (int)items[5].Integer, More = items[6].Integer == 1,
-            StaleWakes = items[7].Integer > 0,
+            StaleWakes = items[7].Integer > 0, Skipped = Strings(items[8]),
         };
         if (job.Length == 0) return result;
         if (job.Length != 10) throw new RedisProtocolException("take script: a job of " + job.Length + " fields");

@@ -141,6 +141,38 @@ public sealed class WorkerScriptTests : RedisTest
     }
 
     [Fact]
+    public async Task An_id_pushed_twice_runs_once_and_its_second_entry_is_dropped_and_reported()
+    {
+        var id = (await Enqueue()).Id;
+        using var p = Db.Probe();
+        p.Call("LPUSH", "{jobd}:q:default", id); // a raw producer's duplicate push
+        var (_, first) = await Take(Worker("a"), Settlement.Nothing, "a.1");
+        Assert.Equal(id, first!.Id);
+        var next = (await Enqueue()).Id;
+
+        _batch.Clear();
+        Worker("b").AppendTake(_batch, Settlement.Nothing, "b.1", takeNext: true);
+        var take = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        // The running job is not taken again; the next ready one is.
+        Assert.Equal(next, take.Job!.Id);
+        Assert.Equal(new[] { id, "running" }, take.Skipped);
+        Assert.Equal("a.1", p.Call("HGET", "{jobd}:job:" + id, "token"));
+        Assert.Equal("1", p.Call("HGET", "{jobd}:job:" + id, "attempt"));
+
+        // Settled by its holder, the job is done once, and another stray entry still runs nothing.
+        var (settled, _) = await Take(Worker("a"), new Settlement(SettleKind.Done, id, "a.1", "ok", 0), "a.2");
+        Assert.Equal(SettleResult.Applied, settled);
+        p.Call("LPUSH", "{jobd}:q:default", id);
+        _batch.Clear();
+        Worker("c").AppendTake(_batch, Settlement.Nothing, "c.1", takeNext: true);
+        take = WorkerProtocol.ParseTake(await Redis.ExecuteAsync(_batch));
+        Assert.Null(take.Job);
+        Assert.Equal(new[] { id, "done" }, take.Skipped);
+        Assert.Equal("done", p.Call("HGET", "{jobd}:job:" + id, "state"));
+        Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
+    }
+
+    [Fact]
     public async Task The_dead_list_is_capped_oldest_first()
     {
         var w = Worker("w", Limits with { DeadCap = 2 });

@@ -91,7 +91,7 @@ public sealed class ExecutionLoop
                 var take = await TakeAsync(settle, takeNext: !stopping, giveUp.Token).ConfigureAwait(false);
                 _state.Settled();
                 var (settled, job, outboxFull) = take;
-                if (take.Refused.Length > 0 || take.BadQueues.Length > 0 || _queueKeys.AnyBad) ReportTake(take);
+                if (take.Refused.Length > 0 || take.BadQueues.Length > 0 || take.Skipped.Length > 0 || _queueKeys.AnyBad) ReportTake(take);
                 if (_takeRefused is not null)
                 {
                     _takeRefused = null;
@@ -157,11 +157,16 @@ public sealed class ExecutionLoop
         }
     }
 
-    /// <summary>Jobs sent to dead unread, and queue keys that are not lists: one line each, per state change for keys.</summary>
+    /// <summary>
+    /// Jobs sent to dead unread, queue entries dropped, and queue keys that are not lists: one line each, per state
+    /// change for keys.
+    /// </summary>
     private void ReportTake(in TakeResult take)
     {
         for (int i = 0; i + 1 < take.Refused.Length; i += 2)
             _log.Warn($"job {take.Refused[i]} is dead without running: {take.Refused[i + 1]}");
+        for (int i = 0; i + 1 < take.Skipped.Length; i += 2)
+            _log.Warn($"dropped a queue entry for job {take.Skipped[i]}: the job is {take.Skipped[i + 1]}, not ready (its id was pushed twice); the job itself is untouched");
         _queueKeys.Taken(take.BadQueues, take.Visited);
     }
 

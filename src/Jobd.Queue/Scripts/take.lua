@@ -22,7 +22,7 @@
 -- ARGV[13] key prefix "{P}:" (job, unique and queue keys are built from it; same slot as KEYS)
 -- ARGV[14] outbox cap: 0 no outbox (no DATABASE_URL); otherwise outcomes go to {P}:outbox, and at this many
 --          entries nothing new is taken (the running job still settles) until the sink has drained it
--- Returns {settled, job, paused, refused, bad, visited, more, stale} where settled is 1 (applied or already applied by this
+-- Returns {settled, job, paused, refused, bad, visited, more, stale, skipped} where settled is 1 (applied or already applied by this
 -- token), 0 (lease lost: the job was recovered and belongs to another take) or -1 (nothing to settle), job is {} or
 -- {id, type, queue, args, attempt, max_attempts, timeout_ms, recoveries, enqueued_at, token} (numbers as integers,
 -- timeout_ms "" for the worker's default), paused is 1 when nothing was taken because the outbox is at its cap,
@@ -33,12 +33,14 @@
 -- all empty, their wake lists are emptied too: tokens left there belong to jobs taken already by busy workers, and
 -- would only wake an idle worker for nothing, once per token. stale is the number of such lists dropped (the
 -- caller then ticks: one of those tokens may have announced a new earliest delayed job).
+-- skipped is {id, state, ...} for queue entries dropped because their job is not 'ready' (an id pushed twice, by
+-- a raw producer or a bug: the job is running, done, scheduled… elsewhere and must not run again from here).
 local P = ARGV[13]
 local now = now_ms()
 local outbox_cap = tonumber(ARGV[14])
 if outbox_cap > 0 then OUTBOX, MAX_ARGS = P .. 'outbox', tonumber(ARGV[12]) end
 
-local refused, bad = {}, {}
+local refused, bad, skipped = {}, {}, {}
 local settled = -1
 local kind = ARGV[4]
 if kind ~= '' then
@@ -86,7 +88,7 @@ end
 
 if OUTBOX and #KEYS > 6 and redis.call('XLEN', OUTBOX) >= outbox_cap then
   if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
-  return {settled, {}, 1, refused, bad, 0, 0, 0}
+  return {settled, {}, 1, refused, bad, 0, 0, 0, skipped}
 end
 
 -- Why a job hash cannot be run, naming the field (PROTOCOL.md, "The job hash"), or nil. Producers that skip the
@@ -121,7 +123,8 @@ local function refuse(job_key, id, reason)
   refused[#refused + 1] = reason
 end
 
--- A queue of garbage must not hold Redis in one script call: after this many refusals the worker asks again.
+-- A queue of garbage must not hold Redis in one script call: after this many refusals (or dropped entries) the
+-- worker asks again.
 local REFUSED_MAX = 100
 
 for k = 7, #KEYS do
@@ -135,11 +138,15 @@ for k = 7, #KEYS do
     end
     if not id then break end
     local job_key = P .. 'job:' .. id
-    local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'timeout_ms', 'recoveries', 'enqueued_at', 'run_at')
+    local f = redis.call('HMGET', job_key, 'type', 'queue', 'args', 'attempt', 'max_attempts', 'timeout_ms', 'recoveries', 'enqueued_at', 'run_at', 'state')
     -- An id without its hash (purged, or expired) is dropped: there is nothing left to run.
     if f[1] or f[2] or f[3] or f[4] or redis.call('EXISTS', job_key) == 1 then
       local problem = malformed(id, f)
-      if f[3] and #f[3] > tonumber(ARGV[12]) then
+      if f[10] and f[10] ~= 'ready' then
+        -- A second entry for a job that is already elsewhere in its life: drop the entry, leave the job alone.
+        skipped[#skipped + 1] = #id > 100 and string.sub(id, 1, 100) or id
+        skipped[#skipped + 1] = string.sub(f[10], 1, 20)
+      elseif f[3] and #f[3] > tonumber(ARGV[12]) then
         refuse(job_key, id, 'payload_too_large (' .. #f[3] .. ' bytes)')
       elseif problem then
         refuse(job_key, id, 'malformed_job: ' .. problem)
@@ -150,11 +157,11 @@ for k = 7, #KEYS do
         redis.call('HSET', KEYS[2], 'job', id, 'token', ARGV[3])
         local timeout = f[6] and f[6] ~= '' and tonumber(f[6]) or ''
         return {settled, {id, f[1], f[2], f[3], attempt, tonumber(f[5]), timeout, tonumber(f[7]), tonumber(f[8]), ARGV[3]}, 0,
-          refused, bad, k - 6, 0, 0}
+          refused, bad, k - 6, 0, 0, skipped}
       end
-      if #refused >= 2 * REFUSED_MAX then
+      if #refused + #skipped >= 2 * REFUSED_MAX then
         if kind ~= '' then redis.call('HSET', KEYS[2], 'job', '', 'token', '') end
-        return {settled, {}, 0, refused, bad, k - 6, 1, 0}
+        return {settled, {}, 0, refused, bad, k - 6, 1, 0, skipped}
       end
     end
   end
@@ -167,4 +174,4 @@ if #KEYS > 6 then
   for k = 7, #KEYS do lists[#lists + 1] = KEYS[6] .. ':' .. string.sub(KEYS[k], from) end
   stale = redis.call('DEL', unpack(lists))
 end
-return {settled, {}, 0, refused, bad, #KEYS - 6, 0, stale}
+return {settled, {}, 0, refused, bad, #KEYS - 6, 0, stale, skipped}

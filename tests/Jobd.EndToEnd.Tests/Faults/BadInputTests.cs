@@ -224,6 +224,36 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public async Task B_an_id_pushed_twice_runs_once_and_each_extra_entry_is_one_line()
+    {
+        await using var run = await FaultRun.StartAsync("B-duplicate-entry");
+        var ids = await run.EnqueueAsync(30, _ => (30, 0));
+        await run.StartWorkerAsync();
+        // Extra entries for the same ids, as a raw producer's retried LPUSH would leave: some land while the job is
+        // still queued, some while it runs, some after it finished.
+        for (int i = 0; i < ids.Length; i++)
+        {
+            using (var p = run.Probe())
+            {
+                p.Call("LPUSH", "{jobd}:q:default", ids[i]);
+                p.Call("LPUSH", "{jobd}:wake:default", "1"); // its wake token, as PROTOCOL.md asks of a producer
+            }
+            if (i % 10 == 9) await Task.Delay(300);
+        }
+        await run.DrainAsync(Drain);
+        // Entries pushed after the last job finished wake the idle worker, whose take drops them.
+        using (var p = run.Probe())
+            for (int i = 0; i < 100 && (long)p.Call("LLEN", "{jobd}:q:default")! > 0; i++) await Task.Delay(50);
+        using (var p = run.Probe()) Assert.Equal(0L, p.Call("LLEN", "{jobd}:q:default"));
+        await run.CheckAsync(); // I2: a second run without a recovery fails here; stops the worker
+        Assert.Equal(ids.Length, Ledger.Read(run.LedgerDir).Count);
+        Assert.Equal(ids.Length, run.CountLines("dropped a queue entry for job "));
+        FaultTable.Record("B-duplicate-entry", "each of 30 job ids pushed onto its queue a second time (raw LPUSH) while the job was queued, running or done",
+            "every job ran once; each extra entry was dropped by take.lua with one line naming the job and its state; the jobs' hashes untouched",
+            "I1–I5 hold; no second run");
+    }
+
+    [Fact]
     public async Task B_unknown_type_goes_dead_no_route_at_once_and_is_not_retried()
     {
         await using var run = await FaultRun.StartAsync("B-no-route");
