@@ -53,6 +53,8 @@ internal sealed class Suite
         Psql("DROP SCHEMA IF EXISTS jobd CASCADE");
         Log("  idle with Postgres");
         await IdleWithDatabaseAsync(mini).ConfigureAwait(false);
+        Log("  latency, stand-in worker");
+        await StandInLatencyAsync(mini).ConfigureAwait(false);
         Log("  due jobs");
         await SchedulerAsync(mini).ConfigureAwait(false);
         Log("  idle without Postgres");
@@ -95,7 +97,21 @@ internal sealed class Suite
         _f.IdleCommands.Add(sent / Stopwatch.GetElapsedTime(t0).TotalSeconds);
         _f.IdleCommands.ReferenceLabel = "last run: " + (sent == 0 ? "none" : breakdown);
         Log("  latency");
-        await LatencyAsync(mini).ConfigureAwait(false);
+        var (p50, p99) = await LatencyAsync(mini).ConfigureAwait(false);
+        _f.LatencyP50.Add(p50);
+        _f.LatencyP99.Add(p99);
+    }
+
+    /// <summary>The same latency measurement with <see cref="StandInWorker"/> in jobd's place: the floor of these hops here.</summary>
+    private async Task StandInLatencyAsync(MiniRedis mini)
+    {
+        mini.Call("FLUSHALL");
+        (double P50, double P99) floor;
+        using (new StandInWorker(_servers.RedisPort))
+            floor = await LatencyAsync(mini).ConfigureAwait(false);
+        _f.LatencyP50.References.Add(floor.P50);
+        _f.LatencyP99.References.Add(floor.P99);
+        mini.Call("FLUSHALL");
     }
 
     /// <summary>The scheduler, on a worker of its own that counts its round trips (/metrics costs RSS the idle
@@ -116,7 +132,7 @@ internal sealed class Suite
     /// notification that the job's lease was written (take.lua's ZADD on {jobd}:leases). Includes the enqueue round
     /// trip and the notification's delivery, so it is an upper bound; Redis' own timestamps are whole ms.
     /// </summary>
-    private async Task LatencyAsync(MiniRedis mini)
+    private async Task<(double P50, double P99)> LatencyAsync(MiniRedis mini)
     {
         mini.Call("CONFIG", "SET", "notify-keyspace-events", "Kz");
         using var sub = new MiniRedis(_servers.RedisPort);
@@ -137,8 +153,7 @@ internal sealed class Suite
         }
         mini.Call("CONFIG", "SET", "notify-keyspace-events", "");
         samples.Sort();
-        _f.LatencyP50.Add(Percentile(samples, 0.50));
-        _f.LatencyP99.Add(Percentile(samples, 0.99));
+        return (Percentile(samples, 0.50), Percentile(samples, 0.99));
     }
 
     private static void WaitLease(MiniRedis sub)
@@ -217,6 +232,10 @@ internal sealed class Suite
         await EnqueueNoopsAsync(_o.DrainJobs).ConfigureAwait(false);
         using (var jobd = JobdProcess.Start(_o.JobdBinary, Env(false)))
             _f.Throughput1.Add(Sample(mini, [jobd], _o.DrainJobs, Stopwatch.GetTimestamp(), new List<DrainSample>()));
+        mini.Call("FLUSHALL");
+        await EnqueueNoopsAsync(_o.DrainJobs).ConfigureAwait(false);
+        _f.StandInThroughput.Add(StandInWorker.Drain(_servers.RedisPort));
+        _f.StandInThroughput.References.Add(_f.Throughput1.Values[^1]);
         double ping = RedisBenchmarkTool.Run(_servers.RedisPort, ["-t", "ping_mbulk"], _o.PingRequests);
         _f.Throughput1.References.Add(ping);
         _f.ThroughputRatio.Add(_f.Throughput1.Values[^1] / ping);
