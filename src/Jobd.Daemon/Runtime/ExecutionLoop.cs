@@ -166,7 +166,7 @@ public sealed class ExecutionLoop
         for (int i = 0; i + 1 < take.Refused.Length; i += 2)
             _log.Warn($"job {take.Refused[i]} is dead without running: {take.Refused[i + 1]}");
         for (int i = 0; i + 1 < take.Skipped.Length; i += 2)
-            _log.Warn($"dropped a queue entry for job {take.Skipped[i]}: the job is {take.Skipped[i + 1]}, not ready (its id was pushed twice); the job itself is untouched");
+            _log.Warn($"dropped a queue entry for job {take.Skipped[i]}: the job is {take.Skipped[i + 1]}, not ready, so this was an extra entry for its id; the job itself is untouched");
         _queueKeys.Taken(take.BadQueues, take.Visited);
     }
 

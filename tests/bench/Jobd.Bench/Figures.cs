@@ -5,6 +5,8 @@ namespace Jobd.Bench;
 
 internal sealed class Figures
 {
+    private const string StandIn = "stand-in worker, same hops (BLPOP, one script: pop, mark, lease)";
+
     public readonly Figure IdleRssDb = new("idle RSS, Redis and Postgres connected, after the idle wait", "MB", "≤ 12 MB", v => v <= 12);
     public readonly Figure IdleRssNoDb = new("idle RSS, Redis only (no DATABASE_URL), after the idle wait", "MB", "—", null);
     public readonly Figure PeakRss = new("peak RSS (VmHWM) draining the no-op jobs, outcomes persisted", "MB", "≤ 24 MB", v => v <= 24);
@@ -16,7 +18,6 @@ internal sealed class Figures
     public readonly Figure LatencyP99 = new("enqueue-to-start latency p99, idle worker", "ms", "≤ 2 ms", v => v <= 2, "0.000") { ReferenceLabel = StandIn };
     public readonly Figure StandInThroughput = new("jobs/s of a stand-in worker: one minimal script per job (pop, mark, lease), no settlement", "jobs/s", "—", null, "0") { ReferenceLabel = "jobd, one worker, no DATABASE_URL" };
 
-    private const string StandIn = "stand-in worker, same hops (BLPOP, one script: pop, mark, lease)";
     public readonly Figure DueTime = new("due jobs moved to their queue: time for all", "ms", "≤ 100 ms", v => v <= 100, "0.0");
     public readonly Figure DueRoundTrips = new("due jobs moved: jobd's Redis round trips for all", "round trips", "independent of the number", null, "0");
     public readonly Figure DueRoundTripsTenth = new("due jobs moved: round trips for a tenth as many", "round trips", "—", null, "0");
