@@ -70,7 +70,8 @@ public sealed class TestHttpServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        _listener.Stop();
+        // Close alone: after Stop, Close unregisters the prefix again, and the managed listener binds the port anew
+        // to do it ("Address already in use" once a parallel test holds that port).
         _listener.Close();
         try { await _loop; } catch (Exception) { }
     }
